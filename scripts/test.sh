@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec .venv/bin/python -m pytest tests -n 2 -q "$@"
+exec .venv/bin/python -m pytest tests -p pytester -n 2 -q "$@"
