@@ -1,0 +1,36 @@
+"""Scenarios: the models (`model`), the YAML loader (`loader`) and the JSON Schema (`schema`)."""
+
+from harness.scenario.model import (
+    STEP_KINDS,
+    ActivateStep,
+    AirplaneStep,
+    DataStep,
+    DeviceHints,
+    ExpectStep,
+    FactoryResetStep,
+    LocaleStep,
+    LocationStep,
+    NetworkSpec,
+    NetworkStep,
+    Position,
+    ProxyStep,
+    RebootStep,
+    ResetStep,
+    Scenario,
+    ScreenshotStep,
+    SimSpec,
+    SimStep,
+    SourceRef,
+    Step,
+    TimezoneStep,
+    TravelStep,
+    WaitStep,
+    WifiStep,
+)
+
+__all__ = [
+    "STEP_KINDS", "ActivateStep", "AirplaneStep", "DataStep", "DeviceHints", "ExpectStep",
+    "FactoryResetStep", "LocaleStep", "LocationStep", "NetworkSpec", "NetworkStep", "Position",
+    "ProxyStep", "RebootStep", "ResetStep", "Scenario", "ScreenshotStep", "SimSpec", "SimStep",
+    "SourceRef", "Step", "TimezoneStep", "TravelStep", "WaitStep", "WifiStep",
+]
