@@ -19,6 +19,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from harness.errors import ConsoleError
 
@@ -145,7 +146,7 @@ class ConsoleClient:
     def connected(self) -> bool:
         return self._sock is not None
 
-    def __enter__(self) -> ConsoleClient:
+    def __enter__(self) -> Self:
         self.connect()
         return self
 
@@ -215,7 +216,7 @@ class ConsoleClient:
             self._sock.settimeout(left)
             try:
                 data = self._sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError as exc:
                 self.close()
