@@ -77,6 +77,13 @@ class Props:
         with self._lock:
             return dict(sorted(self._values.items()))
 
+    def restore(self, values: dict[str, str]) -> None:
+        """Replace every property at once, without change hooks (a snapshot load)."""
+        with self._lock:
+            self._values = dict(values)
+            self._save_persistent()
+            self._cond.notify_all()
+
     def clear_volatile(self) -> None:
         """What a reboot does: everything but persist.* is gone."""
         with self._lock:
@@ -391,6 +398,13 @@ class Firmware:
 
     def factory_reset(self) -> None:
         """Called after /data has been wiped and before the next boot."""
+
+    def on_snapshot_loaded(self) -> None:
+        """Called after a snapshot load restored /data, properties, location and radio.
+
+        The default resumes by booting again on the restored state (volatile properties are kept).
+        """
+        self.boot()
 
     def on_prop_changed(self, key: str, value: str) -> None: ...
 
