@@ -1,0 +1,468 @@
+"""DeviceSession: one leased device = adbutils + uiautomator2 + the emulator console.
+
+Theory of operation
+-------------------
+A session is built by a backend for one lease and owns everything the harness does to that device.
+Every device verb is an explicit typed method (no `__getattr__` dispatch), commands are always
+argument lists quoted with `shlex` on the way out, so a scenario value such as `"; reboot; "` reaches
+the device as text and never as shell syntax. Facts (model, SDK, fingerprint, root availability...)
+are read once per lease from a single `getprop` listing. The uiautomator2 connection is opened
+lazily and dropped on reboot; adbd's root state is forgotten on reboot too (as on a device).
+Every failure talking to the device becomes `DeviceError(serial, msg)`, an InfrastructureError,
+so a dead device is never mistaken for a product verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import adbutils
+
+from harness.console import ConsoleClient
+from harness.errors import ConsoleError, DeviceError, HarnessError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import uiautomator2
+
+T = TypeVar("T")
+
+_PROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
+_ROOT_REFUSED = "cannot run as root"
+
+
+class DeviceKind(Enum):
+    """What the spoof strategies need to know about a device."""
+
+    EMULATOR_LEGACY = "emulator-api28-30"  # legacy modem: fixed test PLMN
+    EMULATOR_MODERN = "emulator-api31+"  # modem simulator (the virtual emulator models this one)
+    ROOTED_PHONE = "rooted-phone"
+    PHONE = "phone"
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    """The outcome of one shell command. `output` is stdout+stderr as the device printed it."""
+
+    args: tuple[str, ...]
+    command: str  # the exact quoted text sent to the device
+    output: str
+    exit_code: int
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def text(self) -> str:
+        return self.output.strip()
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    """Read once per lease; goes into the Allure environment."""
+
+    serial: str
+    manufacturer: str
+    model: str
+    android_version: str
+    sdk: int
+    fingerprint: str
+    incremental: str
+    build_type: str
+    is_emulator: bool
+    root: str | None  # "adbd" (adb root works), "su" (rooted phone), None (no root)
+
+    @property
+    def kind(self) -> DeviceKind:
+        if self.is_emulator:
+            return DeviceKind.EMULATOR_MODERN if self.sdk >= 31 else DeviceKind.EMULATOR_LEGACY
+        return DeviceKind.ROOTED_PHONE if self.root else DeviceKind.PHONE
+
+    def as_environment(self) -> dict[str, str]:
+        return {"serial": self.serial, "device": f"{self.manufacturer} {self.model}",
+                "android": f"{self.android_version} (SDK {self.sdk})", "fingerprint": self.fingerprint,
+                "firmware": self.incremental, "kind": self.kind.value, "root": self.root or "none"}
+
+
+@dataclass(frozen=True)
+class LogMark:
+    """Where the device log stood when a scenario began (line count of `logcat -d`)."""
+
+    lines: int
+    device_time: int
+
+
+def parse_getprop_listing(text: str) -> dict[str, str]:
+    """`getprop` with no argument prints `[key]: [value]` lines; multi-line values are rare, skipped."""
+    props: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _PROP_LINE.match(line.strip())
+        if match:
+            props[match["key"]] = match["value"]
+    return props
+
+
+def facts_from_props(serial: str, props: dict[str, str], root: str | None) -> DeviceFacts:
+    qemu = props.get("ro.kernel.qemu") == "1" or props.get("ro.boot.qemu") == "1"
+    sdk = props.get("ro.build.version.sdk", "0")
+    return DeviceFacts(
+        serial=serial,
+        manufacturer=props.get("ro.product.manufacturer", ""),
+        model=props.get("ro.product.model", ""),
+        android_version=props.get("ro.build.version.release", ""),
+        sdk=int(sdk) if sdk.isdigit() else 0,
+        fingerprint=props.get("ro.build.fingerprint", ""),
+        incremental=props.get("ro.build.version.incremental", ""),
+        build_type=props.get("ro.build.type", ""),
+        is_emulator=qemu or props.get("ro.hardware", "") in ("ranchu", "goldfish"),
+        root=root,
+    )
+
+
+def join_commands(commands: Iterable[list[str]]) -> str:
+    """Several argv lists as one shell line (one adb round trip); each word quoted."""
+    return " ; ".join(shlex.join(args) for args in commands)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services (mobly's shape: start/stop/is_alive; a reboot stops and restores what was running)
+# ---------------------------------------------------------------------------------------------
+
+class Service(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def is_alive(self) -> bool: ...
+
+
+@dataclass
+class ServiceManager:
+    services: dict[str, Service] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def register(self, name: str, service: Service, *, start: bool = True) -> None:
+        self.services[name] = service
+        if start:
+            service.start()
+
+    def stop_all(self) -> list[str]:
+        """Stop every service, continuing past failures; returns the names that were alive."""
+        alive = [name for name, svc in self.services.items() if svc.is_alive]
+        for name in alive:
+            try:
+                self.services[name].stop()
+            except Exception as exc:  # noqa: BLE001 -- teardown keeps going: one broken service must not leak others
+                self.errors.append(f"{name}: {exc}")
+        return alive
+
+    def start(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.services[name].start()
+
+
+# ---------------------------------------------------------------------------------------------
+# What only a backend can do
+# ---------------------------------------------------------------------------------------------
+
+class DeviceOps(Protocol):
+    """What only the backend can do to a device (implemented by the backend engineer)."""
+
+    def fresh_device(self, session: DeviceSession, firmware: str | None, profile: str | None,
+                     slots: int) -> DeviceSession:
+        """`reset`: a factory-fresh, never-activated device with a NEW hardware identity."""
+        ...
+
+    def sim_profile_supported(self) -> bool: ...
+
+    def proxy_for_country(self, country: str | None) -> str | None:
+        """`host:port` of an HTTP proxy exiting in that country, or None if unavailable."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# The session
+# ---------------------------------------------------------------------------------------------
+
+class DeviceSession:
+    """One leased device. Every method raises DeviceError(serial, msg) on a device failure."""
+
+    def __init__(self, serial: str, adb: adbutils.AdbClient, console_port: int | None,
+                 console_token_path: Path | None) -> None:
+        self.serial = serial
+        self.adb = adb
+        self.device = adb.device(serial=serial)
+        self.console_port = console_port
+        self.console_token_path = console_token_path
+        self.services = ServiceManager()
+        self.on_reboot: list[Callable[[], None]] = []  # e.g. the spoofer re-applies radio props
+        self._facts: DeviceFacts | None = None
+        self._console: ConsoleClient | None = None
+        self._u2: uiautomator2.Device | None = None
+        self._is_root = False
+
+    def __repr__(self) -> str:
+        return f"<DeviceSession|{self.serial}>"
+
+    # --- facts -------------------------------------------------------------------------------
+    @property
+    def facts(self) -> DeviceFacts:
+        if self._facts is None:
+            props = self.getprops()
+            self._facts = facts_from_props(self.serial, props, self._root_availability(props))
+        return self._facts
+
+    def _root_availability(self, props: dict[str, str]) -> str | None:
+        if props.get("ro.debuggable") == "1" or props.get("ro.build.type") in ("userdebug", "eng"):
+            return "adbd"
+        return "su" if self.shell(["which", "su"]).text else None
+
+    # --- shell -------------------------------------------------------------------------------
+    def shell(self, args: list[str], *, timeout: float = 30.0, root: bool = False) -> ShellResult:
+        """Run one command given as an argument list; every word is quoted for the device shell."""
+        return self.shell_line(shlex.join(args), tuple(args), timeout=timeout, root=root)
+
+    def shell_batch(self, commands: list[list[str]], *, timeout: float = 30.0,
+                    root: bool = False) -> ShellResult:
+        """Several commands in one round trip; exit code is the last command's."""
+        flat = tuple(word for args in commands for word in (*args, ";"))[:-1]
+        return self.shell_line(join_commands(commands), flat, timeout=timeout, root=root)
+
+    def shell_line(self, line: str, args: tuple[str, ...], *, timeout: float = 30.0,
+                   root: bool = False) -> ShellResult:
+        """A pre-quoted line (only from `shell`/`shell_batch`, or harness-written constants)."""
+        if root:
+            line = self._as_root(line)
+        result = self._adb_call(lambda: self.device.shell2(line, timeout=timeout, v2=True), line)
+        return ShellResult(args, line, result.output, result.returncode)
+
+    def check(self, args: list[str], *, timeout: float = 30.0, root: bool = False) -> str:
+        """Run and insist on exit code 0; returns the stripped output."""
+        result = self.shell(args, timeout=timeout, root=root)
+        if not result.ok:
+            raise DeviceError(self.serial, f"`{result.command}` exited {result.exit_code}: {result.text}")
+        return result.text
+
+    def _as_root(self, line: str) -> str:
+        if self.facts.root == "su":
+            return shlex.join(["su", "-c", line])
+        self.root()
+        return line
+
+    def _adb_call(self, call: Callable[[], T], what: str) -> T:
+        try:
+            return call()
+        except (adbutils.AdbError, OSError) as exc:
+            raise DeviceError(self.serial, f"adb failed on `{what}`: {exc or type(exc).__name__}") from exc
+
+    # --- properties and settings -------------------------------------------------------------
+    def getprop(self, name: str) -> str:
+        return self.shell(["getprop", name]).text
+
+    def getprops(self) -> dict[str, str]:
+        """Every property in one round trip (cheaper than N getprop calls for a read-back)."""
+        return parse_getprop_listing(self.shell(["getprop"]).output)
+
+    def setprop(self, name: str, value: str, *, root: bool = True) -> None:
+        self.check(["setprop", name, value], root=root)
+
+    def settings_get(self, namespace: str, key: str) -> str | None:
+        """`settings get`; None when unset (the tool prints `null`)."""
+        value = self.check(["settings", "get", namespace, key])
+        return None if value == "null" else value
+
+    def settings_put(self, namespace: str, key: str, value: str) -> None:
+        self.check(["settings", "put", namespace, key, value])
+
+    # --- root ---------------------------------------------------------------------------------
+    def root(self, timeout: float = 30.0) -> None:
+        """adbd as root (`adb root`), or confirm `su` works; DeviceError when this build refuses."""
+        if self._is_root:
+            return
+        if self.facts.root == "su":
+            self._is_root = True
+            return
+        if self.shell(["id", "-u"]).text == "0":
+            self._is_root = True
+            return
+        reply = str(self._adb_call(self.device.root, "root:"))
+        if _ROOT_REFUSED in reply:
+            raise DeviceError(self.serial, f"adb root refused: {reply.strip()}")
+        self._wait(lambda: self._id_is_root(), timeout, "adbd to come back as root")
+        self._is_root = True
+
+    def _id_is_root(self) -> bool:
+        try:
+            return self.shell(["id", "-u"], timeout=5).text == "0"
+        except DeviceError:
+            return False  # adbd restarting: the transport drops for a moment
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def wait_boot_completed(self, timeout: float = 120.0) -> None:
+        """Boot is done when sys.boot_completed=1 and the boot animation has stopped (if any)."""
+        self._wait(self._boot_completed, timeout, "sys.boot_completed=1")
+
+    def _boot_completed(self) -> bool:
+        try:
+            props = self.getprops()
+        except DeviceError:
+            return False
+        return props.get("sys.boot_completed") == "1" and props.get("init.svc.bootanim", "stopped") == "stopped"
+
+    def reboot_and_wait(self, timeout: float = 120.0) -> None:
+        """Reboot and wait for the new boot (not the old one still answering) to complete."""
+        marker = f"{time.time_ns()}"
+        marked = self.shell(["setprop", "debug.harness.boot", marker]).ok and \
+            self.getprop("debug.harness.boot") == marker
+        running = self.services.stop_all()
+        self._forget_connection_state()
+        self._send_reboot()
+        started = time.monotonic()
+        self._wait(lambda: self._rebooted(marker, marked, started), timeout, "the device to reboot")
+        self.wait_boot_completed(max(1.0, timeout - (time.monotonic() - started)))
+        self.services.start(running)
+        for callback in list(self.on_reboot):
+            callback()
+
+    def _send_reboot(self) -> None:
+        try:
+            with self.device.open_transport() as conn:  # what `adb reboot` sends
+                conn.send_command("reboot:")
+                conn.check_okay()
+        except (adbutils.AdbError, OSError):
+            self.shell(["reboot"], timeout=5)
+
+    def _rebooted(self, marker: str, marked: bool, started: float) -> bool:
+        try:
+            props = self.getprops()
+        except DeviceError:
+            return False
+        if marked:  # volatile props are gone after a reboot: that is the proof of a new boot
+            return props.get("debug.harness.boot") != marker
+        return time.monotonic() - started > 2.0  # no marker: give the old boot time to go down
+
+    def _forget_connection_state(self) -> None:
+        self._is_root = False
+        self._u2 = None
+
+    def wait_online(self, timeout: float = 60.0) -> None:
+        """The adb server lists the device as `device` again (after a root or reboot)."""
+        self._adb_call(lambda: self.adb.wait_for(self.serial, state="device", timeout=timeout),
+                       "wait-for-device")
+
+    # --- console --------------------------------------------------------------------------------
+    @property
+    def console(self) -> ConsoleClient:
+        """The emulator console, connected on first use; DeviceError on a device without one."""
+        if self.console_port is None:
+            raise DeviceError(self.serial, "this device has no emulator console")
+        if self._console is None or not self._console.connected:
+            self._console = ConsoleClient(self.console_port, self.console_token_path)
+            self._console.connect()
+        return self._console
+
+    @property
+    def has_console(self) -> bool:
+        return self.console_port is not None
+
+    def console_command(self, command: str) -> list[str]:
+        """One console command, reconnecting once if the connection dropped (e.g. idle timeout)."""
+        try:
+            return self.console.command(command)
+        except ConsoleError as exc:
+            if self._console is not None and self._console.connected:
+                raise
+            if "KO:" in exc.reply:
+                raise
+            return self.console.command(command)
+
+    # --- UI -------------------------------------------------------------------------------------
+    @property
+    def ui(self) -> uiautomator2.Device:
+        """The uiautomator2 device, connected lazily (and again after a reboot)."""
+        if self._u2 is None:
+            import uiautomator2  # heavy import, only when a UI is needed
+
+            self._u2 = self._adb_call(lambda: uiautomator2.Device(self.device), "uiautomator2 connect")
+        return self._u2
+
+    def ui_call(self, call: Callable[[uiautomator2.Device], T], what: str) -> T:
+        """Run a uiautomator2 call, turning its connection errors into DeviceError."""
+        try:
+            return call(self.ui)
+        except HarnessError:
+            raise
+        except Exception as exc:  # u2 raises many unrelated types (HTTP, RPC, adb) for a dead link
+            self._u2 = None
+            raise DeviceError(self.serial, f"uiautomator2 failed on {what}: {exc!r}") from exc
+
+    def forget_ui(self) -> None:
+        """Drop the u2 connection (the framework restarted); the next UI call reconnects."""
+        self._u2 = None
+
+    def dump_hierarchy(self) -> str:
+        return self.ui_call(lambda d: str(d.dump_hierarchy()), "dump_hierarchy")
+
+    def screenshot_png(self) -> bytes:
+        """PNG bytes of the screen via `screencap -p` (no u2 needed, works on the wizard)."""
+        data = self._adb_call(lambda: self.device.shell(["screencap", "-p"], encoding=None), "screencap")
+        if not data.startswith(b"\x89PNG"):
+            raise DeviceError(self.serial, f"screencap returned no PNG ({len(data)} bytes)")
+        return bytes(data)
+
+    # --- log ------------------------------------------------------------------------------------
+    def log_mark(self) -> LogMark:
+        lines = self._logcat_lines()
+        now = self.shell(["date", "+%s"]).text
+        return LogMark(len(lines), int(now) if now.isdigit() else 0)
+
+    def logcat_since(self, mark: LogMark) -> str:
+        """The device log written after `mark` (everything, if the buffer was cleared by a reboot)."""
+        lines = self._logcat_lines()
+        tail = lines[mark.lines:] if len(lines) >= mark.lines else lines
+        return "\n".join(tail)
+
+    def _logcat_lines(self) -> list[str]:
+        return self.shell(["logcat", "-d", "-v", "threadtime"], timeout=30).output.splitlines()
+
+    # --- time -----------------------------------------------------------------------------------
+    def device_time(self) -> int:
+        text = self.shell(["date", "+%s"]).text
+        if not text.lstrip("-").isdigit():
+            raise DeviceError(self.serial, f"`date +%s` printed {text!r}")
+        return int(text)
+
+    # --- teardown -------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.services.stop_all()
+        if self._console is not None:
+            self._console.close()
+            self._console = None
+        self._u2 = None
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _wait(self, condition: Callable[[], bool], timeout: float, what: str,
+              interval: float = 0.2) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise DeviceError(self.serial, f"timed out after {timeout:.0f}s waiting for {what}")
+            time.sleep(interval)
+
+
+def poll(condition: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
+    """The first truthy value of `condition()` within `timeout`, else its last (falsy) value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
