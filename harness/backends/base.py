@@ -1,0 +1,119 @@
+"""The backend contract and the serialisable description of one device.
+
+A `DeviceHandle` must cross a process boundary: with pytest-xdist the controller provisions the
+devices and hands one to each worker through `workerinput`, which only carries plain data (execnet
+serialises dicts of str/int/None). So a handle holds facts (ports, paths, serial), never live
+objects; each worker opens its own adb client and console connection from them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from harness.errors import InfrastructureError
+
+
+class BackendError(InfrastructureError):
+    """A backend could not provide or manage a device (it did not start, boot or answer)."""
+
+
+@dataclass(frozen=True)
+class DeviceHandle:
+    """Everything a worker needs to reach one device.
+
+    `adb_host`/`adb_server_port` locate the adb *server* that knows `serial`; `console_port` is the
+    emulator console (None for a device without one, e.g. a phone on a farm). `data_dir`, `home`
+    and `launch` are set by the virtual backend so a worker can restart its device with a fresh
+    identity without going back to the controller.
+    """
+
+    serial: str
+    kind: str  # "virtual" | "adb"
+    adb_server_port: int = 5037
+    adb_host: str = "127.0.0.1"
+    console_port: int | None = None
+    console_token_path: str | None = None
+    data_dir: str | None = None
+    home: str | None = None  # HOME / ANDROID_EMULATOR_HOME of the emulator process
+    activation_url: str | None = None
+    props: dict[str, str] = field(default_factory=dict)  # -prop values it was started with
+    generation: int = 0  # bumped on every restart, so data dirs never collide
+
+    @property
+    def adb_port(self) -> int | None:
+        """The device's adbd port (console + 1 on an emulator)."""
+        return None if self.console_port is None else self.console_port + 1
+
+    @property
+    def firmware(self) -> str:
+        return self.props.get("regionlock.policy", "global")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceHandle:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"DeviceHandle: unknown keys {sorted(unknown)}")
+        return cls(**{k: (dict(v) if k == "props" else v) for k, v in data.items()})
+
+    def label(self) -> str:
+        return f"{self.serial} ({self.kind}, {self.firmware})"
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Provides devices. Implementations: `VirtualBackend`, `AdbBackend` (and fakes in tests).
+
+    `provision(n)` starts or finds n devices and returns their handles; `teardown()` stops all it
+    started and must be safe to call twice, after a partial `provision`, and from a signal handler.
+    `facts(handle)` is what goes into Allure's environment (model, fingerprint, firmware...).
+    `device_ops(handle)` is the runtime's `DeviceOps` for that device (reset, capabilities).
+    """
+
+    name: str
+
+    def provision(self, count: int) -> list[DeviceHandle]: ...
+
+    def teardown(self) -> None: ...
+
+    def facts(self, handle: DeviceHandle) -> dict[str, str]: ...
+
+    def device_ops(self, handle: DeviceHandle) -> Any: ...
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """What the command line says about devices, independent of pytest (the CLI and bench use it)."""
+
+    serials: tuple[str, ...] = ()
+    policy: str | None = None
+    work_dir: Path | None = None  # where the virtual backend puts its data; a temp dir if None
+    extra_props: tuple[tuple[str, str], ...] = ()
+
+
+def load_backend(spec: str, options: BackendOptions) -> Backend:
+    """`virtual`, `adb`, or `package.module:factory` (a callable taking BackendOptions).
+
+    The dotted form is the seam for other labs (an AVD backend, a device farm) and for tests,
+    which plug in a fake without patching anything.
+    """
+    if spec == "virtual":
+        from harness.backends.virtual import VirtualBackend
+
+        return VirtualBackend(options)
+    if spec == "adb":
+        from harness.backends.adb import AdbBackend
+
+        return AdbBackend(options)
+    if ":" not in spec:
+        raise ValueError(f"unknown backend {spec!r}: use virtual, adb or module:factory")
+    module_name, _, attr = spec.partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    backend: Backend = factory(options)
+    return backend

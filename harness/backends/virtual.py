@@ -1,0 +1,446 @@
+"""The virtual backend: a private adb server, one activation server and N virtual emulators.
+
+Theory of operation
+-------------------
+Everything runs on ports the OS picks, so several runs (and several engineers) share a machine:
+- the adb server comes from the adbutils wheel, started with `adb -P P start-server`; emulators get
+  `ANDROID_ADB_SERVER_PORT=P` so they announce themselves to it (and we announce them ourselves
+  with `host:emulator:<adb port>` if they have not after boot, as the SDK emulator would);
+- console ports are free even ports N with N+1 free, outside 5554-5585 so no adb server's default
+  probe ever adopts them;
+- the console token lives in a private HOME we create (and pre-fill, so concurrent first starts
+  cannot race to write different tokens).
+
+Processes are children of whoever started them, with PR_SET_PDEATHSIG so they die with their parent
+even on SIGKILL; `teardown()` stops them (and the adb server) on session end, `atexit` and SIGTERM.
+Each emulator's pid is written next to its data so a controller can also stop the ones a worker
+restarted. A restart (`reset` step) never reuses a data dir: a new dir is a new hardware identity.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from harness.backends.base import BackendError, BackendOptions, DeviceHandle
+
+READY_LINE = "Boot completed"
+BOOT_TIMEOUT = 90.0
+RESERVED_CONSOLE_PORTS = range(5554, 5586)
+TOKEN_NAME = ".emulator_console_auth_token"
+
+
+# --------------------------------------------------------------------------------------------
+# Ports and processes (small, pure-ish helpers)
+# --------------------------------------------------------------------------------------------
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_console_port(taken: set[int] = frozenset(), attempts: int = 200) -> int:  # type: ignore[assignment]
+    """An even port N with N and N+1 free, outside the adb server's emulator probe range."""
+    for _ in range(attempts):
+        port = free_port() & ~1
+        if port in RESERVED_CONSOLE_PORTS or port in taken or port + 1 in taken or port < 1024:
+            continue
+        if _port_free(port) and _port_free(port + 1):
+            return port
+    raise BackendError(f"no free even console port pair found in {attempts} attempts")
+
+
+def tool_path(name: str) -> str:
+    """A console script of this venv (next to sys.executable), falling back to PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise BackendError(f"{name!r} not found next to {sys.executable} or on PATH: run scripts/setup.sh")
+    return found
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child when the process that started it dies (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, preexec_fn=preexec)
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise BackendError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def write_console_token(home: Path) -> Path:
+    """The token file the emulator console checks (16 base64 chars, 0600), created once."""
+    path = home / TOKEN_NAME
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.b64encode(os.urandom(12)).decode())
+        path.chmod(0o600)
+    return path
+
+
+def announce_emulator(adb_server_port: int, device_adb_port: int) -> None:
+    """Tell the adb server about an emulator, as the SDK emulator does at boot (no reply)."""
+    payload = f"host:emulator:{device_adb_port}".encode()
+    with socket.create_connection(("127.0.0.1", adb_server_port), timeout=5) as sock:
+        sock.sendall(b"%04x" % len(payload) + payload)
+
+
+# --------------------------------------------------------------------------------------------
+# One emulator
+# --------------------------------------------------------------------------------------------
+
+def emulator_argv(handle: DeviceHandle) -> list[str]:
+    argv = [tool_path("virtual-emulator"), "-port", str(handle.console_port), "-no-window", "-no-audio",
+            "--data-dir", str(handle.data_dir)]
+    for key, value in sorted(handle.props.items()):
+        argv += ["-prop", f"{key}={value}"]
+    return argv
+
+
+def emulator_env(handle: DeviceHandle) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(HOME=str(handle.home), ANDROID_EMULATOR_HOME=str(handle.home),
+               ANDROID_ADB_SERVER_PORT=str(handle.adb_server_port))
+    return env
+
+
+class EmulatorProcess:
+    """A running `virtual-emulator`; knows how to wait for it and stop it."""
+
+    def __init__(self, handle: DeviceHandle) -> None:
+        self.handle = handle
+        self.data_dir = Path(str(handle.data_dir))
+        self.log = self.data_dir.with_name(self.data_dir.name + ".log")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = spawn(emulator_argv(handle), self.log, emulator_env(handle))
+        (self.data_dir / "emulator.pid").write_text(str(self.proc.pid))
+
+    def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> None:
+        wait_for(self._ready_line, timeout, f"{self.handle.serial} to print {READY_LINE!r}")
+        adb = _adb_client(self.handle)
+        if not wait_for_listed(adb, self.handle.serial, 5.0):
+            announce_emulator(self.handle.adb_server_port, int(self.handle.console_port or 0) + 1)
+        wait_for(lambda: _boot_completed(adb, self.handle.serial), timeout,
+                 f"{self.handle.serial} to report sys.boot_completed=1 over adb")
+
+    def _ready_line(self) -> bool:
+        if self.proc.poll() is not None:
+            raise BackendError(f"virtual emulator {self.handle.serial} exited with {self.proc.returncode} "
+                               f"during boot; last log lines ({self.log}):\n{_tail(self.log)}")
+        try:
+            return READY_LINE in self.log.read_text(errors="replace")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def _adb_client(handle: DeviceHandle) -> Any:
+    import adbutils
+
+    return adbutils.AdbClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
+
+
+def wait_for_listed(adb: Any, serial: str, timeout: float) -> bool:
+    try:
+        wait_for(lambda: serial in {d.serial for d in adb.device_list()}, timeout, serial)
+    except BackendError:
+        return False
+    return True
+
+
+def _boot_completed(adb: Any, serial: str) -> bool:
+    try:
+        return bool(adb.device(serial).getprop("sys.boot_completed") == "1")
+    except Exception:  # not listed yet, offline, connection reset while it boots
+        return False
+
+
+def stop_by_pidfile(data_dir: Path) -> None:
+    """Stop an emulator a sibling process started (its pid sits in its data dir)."""
+    pidfile = data_dir / "emulator.pid"
+    try:
+        pid = int(pidfile.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"virtual-emulator" not in cmdline or str(data_dir).encode() not in cmdline:
+        return  # the pid was reused by someone else's process: not ours to kill
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), 10, f"pid {pid} to exit")
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
+# --------------------------------------------------------------------------------------------
+# The fleet
+# --------------------------------------------------------------------------------------------
+
+class VirtualBackend:
+    """Starts and owns the virtual lab. Also used, without provisioning, by workers to restart."""
+
+    name = "virtual"
+
+    def __init__(self, options: BackendOptions) -> None:
+        self.options = options
+        self._own_workdir = False
+        self._work_dir: Path | None = options.work_dir
+        self.adb_server_port: int | None = None
+        self.activation_url: str | None = None
+        self._activation: subprocess.Popen[bytes] | None = None
+        self._emulators: dict[str, EmulatorProcess] = {}
+        self._lock = threading.Lock()
+        self._torn_down = False
+        atexit.register(self.teardown)
+
+    @property
+    def work_dir(self) -> Path:
+        """Created at first use, so a worker that only restarts devices never makes one."""
+        if self._work_dir is None:
+            self._work_dir = Path(tempfile.mkdtemp(prefix="harness-virtual-"))
+            self._own_workdir = True
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        return self._work_dir
+
+    # --- Backend protocol ------------------------------------------------------------------
+    def provision(self, count: int) -> list[DeviceHandle]:
+        _install_sigterm()
+        try:
+            self._start_adb_server()
+            self._start_activation_server()
+            handles = [self._new_handle(i) for i in range(count)]
+            started = [EmulatorProcess(h) for h in handles]
+            for emu in started:
+                self._emulators[emu.handle.serial] = emu
+            with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
+                list(pool.map(lambda e: e.wait_ready(), started))
+            return handles
+        except BaseException:
+            self.teardown()
+            raise
+
+    def teardown(self) -> None:
+        with self._lock:
+            if self._torn_down:
+                return
+            self._torn_down = True
+        for emu in list(self._emulators.values()):
+            emu.stop()
+        if self.adb_server_port is not None and self._work_dir is not None:
+            # the provisioner also stops what workers restarted (normally gone with them already)
+            for pidfile in self._work_dir.glob("*/emulator.pid"):
+                stop_by_pidfile(pidfile.parent)
+        if self._activation is not None:
+            stop_process(self._activation)
+        if self.adb_server_port is not None:
+            _kill_adb_server(self.adb_server_port)
+        if self._own_workdir and self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def facts(self, handle: DeviceHandle) -> dict[str, str]:
+        props = _adb_client(handle).device(handle.serial).getprop  # one call per key: few keys
+        keys = {"model": "ro.product.model", "manufacturer": "ro.product.manufacturer",
+                "android": "ro.build.version.release", "sdk": "ro.build.version.sdk",
+                "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
+        facts = {name: str(props(key)) for name, key in keys.items()}
+        facts.update(backend="virtual", policy=handle.firmware)
+        return facts
+
+    def device_ops(self, handle: DeviceHandle) -> VirtualDeviceOps:
+        return VirtualDeviceOps(self, handle)
+
+    # --- restarts --------------------------------------------------------------------------
+    def restart(self, handle: DeviceHandle, fresh: bool = True,
+                props: dict[str, str] | None = None) -> DeviceHandle:
+        """Stop the device and start it again; `fresh` = new data dir = new hardware identity."""
+        old = self._emulators.pop(handle.serial, None)
+        if old is not None:
+            old.stop()
+        else:
+            stop_by_pidfile(Path(str(handle.data_dir)))
+        wait_for(lambda: _port_free(int(handle.console_port or 0)), 10, f"{handle.serial} console port to close")
+        new = replace(handle, props={**handle.props, **(props or {})})
+        if fresh:
+            new = replace(new, generation=handle.generation + 1,
+                          data_dir=str(Path(str(handle.data_dir)).parent
+                                       / f"dev-{handle.console_port}-g{handle.generation + 1}"))
+        emu = EmulatorProcess(new)
+        self._emulators[new.serial] = emu
+        emu.wait_ready()
+        if fresh and handle.data_dir and handle.data_dir != new.data_dir:
+            shutil.rmtree(str(handle.data_dir), ignore_errors=True)
+        return new
+
+    # --- the shared services ---------------------------------------------------------------
+    def _new_handle(self, index: int) -> DeviceHandle:
+        taken = {int(str(e.handle.console_port)) for e in self._emulators.values()}
+        port = free_console_port(taken)
+        home = self.work_dir / "home"
+        props = {"activation.url": str(self.activation_url), "timing": "fast"}
+        if self.options.policy:
+            props["regionlock.policy"] = self.options.policy
+        props.update(dict(self.options.extra_props))
+        return DeviceHandle(
+            serial=f"emulator-{port}", kind="virtual", adb_server_port=int(self.adb_server_port or 0),
+            console_port=port, console_token_path=str(write_console_token(home)),
+            data_dir=str(self.work_dir / f"dev-{port}-g0"), home=str(home),
+            activation_url=self.activation_url, props=props)
+
+    def _start_adb_server(self) -> None:
+        import adbutils
+
+        port = free_port()
+        env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
+        result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise BackendError(f"adb -P {port} start-server failed: {result.stderr.strip()}")
+        self.adb_server_port = port
+
+    def _start_activation_server(self) -> None:
+        log = self.work_dir / "activation-server.log"
+        argv = [tool_path("activation-server"), "--port", "0", "--db", str(self.work_dir / "activation.db")]
+        self._activation = spawn(argv, log, dict(os.environ))
+        self.activation_url = wait_for(lambda: self._activation_url(log), 30, "the activation server's URL")
+
+    def _activation_url(self, log: Path) -> str | None:
+        assert self._activation is not None
+        if self._activation.poll() is not None:
+            raise BackendError(f"activation-server exited with {self._activation.returncode}:\n{_tail(log)}")
+        match = re.search(r"https?://[\w.\-]+:\d+", log.read_text(errors="replace")) if log.exists() else None
+        return match.group(0) if match else None
+
+
+def _kill_adb_server(port: int) -> None:
+    import adbutils
+
+    env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
+    subprocess.run([adbutils.adb_path(), "-P", str(port), "kill-server"], env=env,
+                   capture_output=True, timeout=30, check=False)
+
+
+_sigterm_installed = False
+
+
+def _install_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so `finally`/atexit teardown runs (main thread, default handler)."""
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        _sigterm_installed = True
+
+
+# --------------------------------------------------------------------------------------------
+# DeviceOps for the runtime
+# --------------------------------------------------------------------------------------------
+
+class VirtualDeviceOps:
+    """The runtime's `DeviceOps` on a virtual emulator: resets restart it with a new identity."""
+
+    def __init__(self, backend: VirtualBackend, handle: DeviceHandle) -> None:
+        self.backend = backend
+        self.handle = handle
+        self._session: Any = None
+        self.on_restart: list[Callable[[DeviceHandle], None]] = []
+
+    def current_session(self) -> Any:
+        if self._session is None:
+            self._session = self._open_session()
+        return self._session
+
+    def _open_session(self) -> Any:
+        from harness.session import DeviceSession
+
+        token = Path(self.handle.console_token_path) if self.handle.console_token_path else None
+        return DeviceSession(self.handle.serial, _adb_client(self.handle), self.handle.console_port, token)
+
+    def fresh_device(self, session: Any, firmware: str | None, profile: str | None, slots: int) -> Any:
+        props = {"regionlock.policy": firmware or self.backend.options.policy or "global",
+                 "sim.slots": str(slots)}
+        if profile:
+            props["device.profile"] = profile
+        if session is not None:
+            session.close()
+        self.handle = self.backend.restart(self.handle, fresh=True, props=props)
+        for callback in self.on_restart:
+            callback(self.handle)
+        self._session = self._open_session()
+        return self._session
+
+    def sim_profile_supported(self) -> bool:
+        return True
+
+    def proxy_for_country(self, country: str | None) -> str | None:
+        return None  # no country-exit proxies in the virtual lab yet: the step is skipped, not faked
