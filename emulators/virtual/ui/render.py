@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import struct
 import threading
+import unicodedata
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,13 +53,40 @@ STATUS_BAR_BG: RGB = (32, 33, 36)
 DISABLED: RGB = (189, 193, 198)
 
 
+# A system TrueType font with Latin-1 accents (Spanish screens) when the host has one; Pillow's
+# bundled Aileron has no accented glyphs, so with it text is shown transliterated (sesion).
+SYSTEM_FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf")
+
+
+@lru_cache(maxsize=1)
+def _system_font_name() -> str | None:
+    for name in SYSTEM_FONTS:
+        try:
+            ImageFont.truetype(name, 12)
+            return name
+        except OSError:
+            continue
+    return None
+
+
 @lru_cache(maxsize=16)
 def font(size: int) -> Font:
-    """Pillow's bundled font (no download); a bitmap fallback where FreeType is missing."""
+    """A readable font at this pixel size; never downloads anything."""
+    name = _system_font_name()
+    if name is not None:
+        return ImageFont.truetype(name, size)
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError, ImportError):  # Pillow < 10.1 or no FreeType
         return ImageFont.load_default()
+
+
+def displayable(text: str) -> str:
+    """Text the font can show: ASCII-folded when only the bundled font is available."""
+    if _system_font_name() is not None or text.isascii():
+        return text
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in folded if c.isascii())
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,9 +190,13 @@ def draw_frame(screen: Screen | None, operator: str, clock: str) -> Image.Image:
 def draw_status_bar(draw: ImageDraw.ImageDraw, operator: str, clock: str) -> None:
     draw.rectangle((0, 0, DISPLAY_WIDTH, STATUS_BAR_HEIGHT), fill=STATUS_BAR_BG)
     f = font(34)
-    draw.text((32, STATUS_BAR_HEIGHT // 2), operator, font=f, fill=(255, 255, 255), anchor="lm")
-    draw.text((DISPLAY_WIDTH - 32, STATUS_BAR_HEIGHT // 2), clock, font=f, fill=(255, 255, 255),
+    _text(draw, (32, STATUS_BAR_HEIGHT // 2), operator, font=f, fill=(255, 255, 255), anchor="lm")
+    _text(draw, (DISPLAY_WIDTH - 32, STATUS_BAR_HEIGHT // 2), clock, font=f, fill=(255, 255, 255),
               anchor="rm")
+
+
+def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, **kwargs: object) -> None:
+    draw.text(xy, displayable(text), **kwargs)  # type: ignore[arg-type]
 
 
 def wrap(text: str, f: Font, width: int) -> list[str]:
@@ -192,10 +224,10 @@ def _text_block(draw: ImageDraw.ImageDraw, view: View, size: int, fill: RGB,
     left, top, right, bottom = view.bounds
     f = font(size)
     y = top + inset
-    for line in wrap(view.text, f, right - left - 2 * inset):
+    for line in wrap(displayable(view.text), f, right - left - 2 * inset):
         if y + size > bottom + size // 2:
             break  # clip like a TextView with a fixed height
-        draw.text((left + inset, y), line, font=f, fill=fill)
+        _text(draw, (left + inset, y), line, font=f, fill=fill)
         y += int(size * 1.35)
 
 
@@ -204,19 +236,19 @@ def _button(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     draw.rounded_rectangle(view.bounds, radius=(view.bounds[3] - view.bounds[1]) // 2, fill=fill)
     label = view.text or view.content_desc
     x, y = view.center
-    draw.text((x, y), label, font=font(46), fill=p.accent_text, anchor="mm")
+    _text(draw, (x, y), label, font=font(46), fill=p.accent_text, anchor="mm")
 
 
 def _switch(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     left, top, right, bottom = view.bounds
     mid = (top + bottom) // 2
-    draw.text((left, mid), view.text, font=font(44), fill=p.text, anchor="lm")
+    _text(draw, (left, mid), view.text, font=font(44), fill=p.text, anchor="lm")
     track = (right - 150, mid - 28, right - 10, mid + 28)
     on = view.checked
     draw.rounded_rectangle(track, radius=28, fill=p.accent if on else DISABLED)
     knob_x = track[2] - 28 if on else track[0] + 28
     draw.ellipse((knob_x - 24, mid - 24, knob_x + 24, mid + 24), fill=(255, 255, 255))
-    draw.text((track[0] - 20, mid), "ON" if on else "OFF", font=font(30), fill=p.muted,
+    _text(draw, (track[0] - 20, mid), "ON" if on else "OFF", font=font(30), fill=p.muted,
               anchor="rm")
     draw.line((left, bottom, right, bottom), fill=p.divider, width=2)
 
@@ -225,17 +257,19 @@ def _list_item(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     left, top, right, bottom = view.bounds
     if view.selected or view.checked:
         draw.rectangle(view.bounds, fill=p.divider)
-    mark = "\u25cf " if (view.selected or view.checked) else ""
-    draw.text((left + 16, (top + bottom) // 2), mark + (view.text or view.content_desc),
+    mid = (top + bottom) // 2
+    if view.selected or view.checked:  # a drawn dot: the bundled font has no bullet glyph
+        draw.ellipse((left + 16, mid - 10, left + 36, mid + 10), fill=p.accent)
+    _text(draw, (left + 56, mid), view.text or view.content_desc,
               font=font(44), fill=p.text if view.enabled else DISABLED, anchor="lm")
     draw.line((left, bottom, right, bottom), fill=p.divider, width=2)
 
 
 def _edit(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     left, top, right, bottom = view.bounds
-    shown = "\u2022" * len(view.text) if view.password else (view.text or view.content_desc)
+    shown = "*" * len(view.text) if view.password else (view.text or view.content_desc)
     fill = p.text if view.text else p.muted
-    draw.text((left + 8, (top + bottom) // 2), shown, font=font(44), fill=fill, anchor="lm")
+    _text(draw, (left + 8, (top + bottom) // 2), shown, font=font(44), fill=fill, anchor="lm")
     draw.line((left, bottom - 8, right, bottom - 8), fill=p.accent if view.focused else p.muted,
               width=4 if view.focused else 2)
 
@@ -247,9 +281,9 @@ def _icon(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     side = min(right - left, bottom - top - 60, 160)
     x0 = (left + right - side) // 2
     draw.rounded_rectangle((x0, top, x0 + side, top + side), radius=side // 4, fill=p.accent)
-    draw.text((x0 + side // 2, top + side // 2), label[:1].upper(), font=font(side // 2),
+    _text(draw, (x0 + side // 2, top + side // 2), label[:1].upper(), font=font(side // 2),
               fill=p.accent_text, anchor="mm")
-    draw.text(((left + right) // 2, top + side + 12), label, font=font(34), fill=p.text,
+    _text(draw, ((left + right) // 2, top + side + 12), label, font=font(34), fill=p.text,
               anchor="ma")
 
 
@@ -257,7 +291,7 @@ def _plain(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     if view.clickable and (view.text or view.content_desc):
         draw.rounded_rectangle(view.bounds, radius=16, outline=p.accent, width=3)
         x, y = view.center
-        draw.text((x, y), view.text or view.content_desc, font=font(40), fill=p.accent,
+        _text(draw, (x, y), view.text or view.content_desc, font=font(40), fill=p.accent,
                   anchor="mm")
     elif view.text:
         _text_block(draw, view, 40, p.text)
