@@ -63,6 +63,15 @@ def _render_hint(hint: str | Sequence[str] | None) -> str | None:
     return "did you mean " + ", ".join(names) + "?"
 
 
+class ProfileError(HarnessError):
+    """A notice or wizard profile file that cannot be loaded (the lab's configuration is wrong)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.message = message
+        super().__init__(f"{file}: {message}")
+
+
 # --------------------------------------------------------------------------------------------
 # The lab: devices, spoofs, console
 # --------------------------------------------------------------------------------------------
@@ -143,6 +152,7 @@ __all__ = [
     "HarnessError",
     "InfrastructureError",
     "ProductDefect",
+    "ProfileError",
     "ScenarioError",
     "SpoofMismatch",
     "VerdictMismatch",
