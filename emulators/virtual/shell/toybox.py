@@ -1,0 +1,604 @@
+"""toybox applets: files, text filters, processes and the clock, in toybox's output formats."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from emulators.virtual.shell.context import COMMANDS, Ctx, UsageError, command
+from emulators.virtual.shell.files import device_time, device_tz, ls_long, touch, write_denied
+
+# toybox's applet names that `toybox NAME` dispatches to (the rest are mksh builtins or framework)
+APPLETS = frozenset(["cat", "chmod", "cp", "cut", "date", "echo", "env", "false", "getenforce", "getprop", "grep", "head", "id", "kill", "ls", "md5sum", "mkdir", "mv", "ps", "pwd", "rm", "rmdir", "setprop", "sleep", "stat", "tail", "test", "touch", "true", "uname", "wc", "which", "whoami", "log"])
+
+
+def split_flags(args: list[str], with_value: str = "") -> tuple[set[str], dict[str, str], list[str]]:
+    """Toybox-style option parsing: combined short flags (`-rf`), `-n 5`/`-n5`, `--` ends options."""
+    flags: set[str] = set()
+    values: dict[str, str] = {}
+    rest: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg == "--":
+            rest.extend(it)
+            break
+        if len(arg) > 1 and arg[0] == "-" and not arg[1:].isdigit():
+            for i, flag in enumerate(arg[1:]):
+                if flag in with_value:
+                    values[flag] = arg[i + 2:] or next(it, "")
+                    break
+                flags.add(flag)
+        else:
+            rest.append(arg)
+    return flags, values, rest
+
+
+@command("toybox")
+def toybox(ctx: Ctx) -> int:
+    if len(ctx.args) < 2:
+        ctx.out(" ".join(sorted(APPLETS)) + "\n")
+        return 0
+    name = ctx.args[1]
+    if name not in APPLETS or name not in COMMANDS:
+        raise UsageError(f"Unknown command {name}", 1)
+    ctx.args = ctx.args[1:]
+    return COMMANDS[name](ctx)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+def _missing(ctx: Ctx, path: str) -> int:
+    ctx.err(f"{ctx.name}: {path}: No such file or directory\n")
+    return 1
+
+
+def _check_write(ctx: Ctx, path: str) -> str | None:
+    return write_denied(ctx.device, ctx.device_path(path), ctx.root)
+
+
+@command("ls")
+def ls(ctx: Ctx) -> int:
+    flags, _, paths = split_flags(ctx.args[1:])
+    status = 0
+    files, dirs = [], []
+    for path in paths or ["."]:
+        host = ctx.host_path(path)
+        if not host.exists():
+            status = _missing(ctx, path) or 1
+        elif host.is_dir() and "d" not in flags:
+            dirs.append(path)
+        else:
+            files.append(path)
+    for path in files:
+        ctx.out(_ls_entry(ctx, path, path, flags) + "\n")
+    for i, path in enumerate(dirs):
+        if len(paths) > 1:
+            ctx.out(("\n" if i or files else "") + f"{path}:\n")
+        _ls_dir(ctx, path, flags)
+    return status
+
+
+def _ls_dir(ctx: Ctx, path: str, flags: set[str]) -> None:
+    host = ctx.host_path(path)
+    names = sorted(p.name for p in host.iterdir())
+    if "a" in flags:
+        names = [".", ".."] + names
+    elif "A" not in flags:
+        names = [n for n in names if not n.startswith(".")]
+    if "l" in flags:
+        ctx.out(f"total {len(names) * 4}\n")
+    for name in names:
+        ctx.out(_ls_entry(ctx, f"{path.rstrip('/')}/{name}", name, flags) + "\n")
+
+
+def _ls_entry(ctx: Ctx, path: str, shown: str, flags: set[str]) -> str:
+    if "l" not in flags:
+        return shown
+    return ls_long(ctx.device, ctx.host_path(path), ctx.device_path(path), shown)
+
+
+@command("cat")
+def cat(ctx: Ctx) -> int:
+    paths = [a for a in ctx.args[1:] if a != "-"] if len(ctx.args) > 1 else []
+    if not paths:
+        while chunk := ctx.stdin(65536):
+            ctx.stdout(chunk)
+        return 0
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        if host.is_dir():
+            ctx.err(f"cat: {path}: Is a directory\n")
+            status = 1
+        elif not host.is_file():
+            status = _missing(ctx, path)
+        else:
+            ctx.stdout(host.read_bytes())
+    return status
+
+
+@command("rm")
+def rm(ctx: Ctx) -> int:
+    flags, _, paths = split_flags(ctx.args[1:])
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        if not host.exists():
+            if "f" not in flags:
+                status = _missing(ctx, path)
+            continue
+        denied = _check_write(ctx, path)
+        if denied:
+            ctx.err(f"rm: {path}: {denied}\n")
+            status = 1
+        elif host.is_dir():
+            if "r" in flags or "R" in flags:
+                shutil.rmtree(host)
+            else:
+                ctx.err(f"rm: {path}: Is a directory\n")
+                status = 1
+        else:
+            host.unlink()
+    return status
+
+
+@command("rmdir")
+def rmdir(ctx: Ctx) -> int:
+    status = 0
+    for path in ctx.args[1:]:
+        try:
+            ctx.host_path(path).rmdir()
+        except OSError as error:
+            ctx.err(f"rmdir: {path}: {error.strerror}\n")
+            status = 1
+    return status
+
+
+@command("mkdir")
+def mkdir(ctx: Ctx) -> int:
+    flags, _, paths = split_flags(ctx.args[1:], with_value="m")
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        denied = _check_write(ctx, path)
+        if denied:
+            ctx.err(f"mkdir: '{path}': {denied}\n")
+            status = 1
+        elif host.exists() and "p" not in flags:
+            ctx.err(f"mkdir: '{path}': File exists\n")
+            status = 1
+        elif not host.parent.is_dir() and "p" not in flags:
+            ctx.err(f"mkdir: '{path}': No such file or directory\n")
+            status = 1
+        else:
+            host.mkdir(parents=True, exist_ok=True)
+    return status
+
+
+@command("chmod")
+def chmod(ctx: Ctx) -> int:
+    _, _, rest = split_flags(ctx.args[1:])
+    if len(rest) < 2:
+        raise UsageError("chmod: Needs 2 arguments", 1)
+    mode, paths = rest[0], rest[1:]
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        if not host.exists():
+            status = _missing(ctx, path)
+        elif _check_write(ctx, path):
+            ctx.err(f"chmod: {path}: Operation not permitted\n")
+            status = 1
+        else:
+            host.chmod(_chmod_mode(mode, host.stat().st_mode & 0o7777))
+    return status
+
+
+def _chmod_mode(spec: str, current: int) -> int:
+    if re.fullmatch(r"[0-7]{1,4}", spec):
+        return int(spec, 8)
+    mode = current
+    for clause in spec.split(","):
+        match = re.fullmatch(r"([ugoa]*)([+\-=])([rwx]*)", clause)
+        if not match:
+            raise UsageError(f"chmod: bad mode '{spec}'", 1)
+        who = match.group(1) or "a"
+        bits = sum({"r": 4, "w": 2, "x": 1}[c] for c in match.group(3))
+        mask = sum({"u": bits << 6, "g": bits << 3, "o": bits, "a": bits * 0o111}[w] for w in set(who))
+        mode = mode | mask if match.group(2) == "+" else mode & ~mask if match.group(2) == "-" else mask
+    return mode
+
+
+@command("touch")
+def touch_(ctx: Ctx) -> int:
+    _, _, paths = split_flags(ctx.args[1:])
+    status = 0
+    for path in paths:
+        denied = _check_write(ctx, path)
+        if denied or not ctx.host_path(path).parent.is_dir():
+            ctx.err(f"touch: '{path}': {denied or 'No such file or directory'}\n")
+            status = 1
+        else:
+            touch(ctx.host_path(path))
+    return status
+
+
+@command("cp", "mv")
+def cp(ctx: Ctx) -> int:
+    flags, _, paths = split_flags(ctx.args[1:])
+    if len(paths) < 2:
+        raise UsageError(f"{ctx.name}: Needs 2 arguments", 1)
+    *sources, dest = paths
+    dest_host = ctx.host_path(dest)
+    status = 0
+    for source in sources:
+        src = ctx.host_path(source)
+        target = dest_host / src.name if dest_host.is_dir() else dest_host
+        denied = _check_write(ctx, dest)
+        if not src.exists():
+            status = _missing(ctx, source)
+        elif denied:
+            ctx.err(f"{ctx.name}: '{dest}': {denied}\n")
+            status = 1
+        elif ctx.name == "mv":
+            shutil.move(src, target)
+        elif src.is_dir():
+            if not ({"r", "R", "a"} & flags):
+                ctx.err(f"cp: {source}: Is a directory\n")
+                status = 1
+            else:
+                shutil.copytree(src, target, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(src, target)
+    return status
+
+
+@command("md5sum")
+def md5sum(ctx: Ctx) -> int:
+    _, _, paths = split_flags(ctx.args[1:])
+    if not paths:
+        ctx.out(f"{hashlib.md5(ctx.read_all()).hexdigest()}  -\n")
+        return 0
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        if host.is_dir():
+            ctx.err(f"md5sum: {path}: Is a directory\n")
+            status = 1
+        elif not host.is_file():
+            status = _missing(ctx, path)
+        else:
+            ctx.out(f"{hashlib.md5(host.read_bytes()).hexdigest()}  {path}\n")
+    return status
+
+
+@command("stat")
+def stat_(ctx: Ctx) -> int:
+    _, values, paths = split_flags(ctx.args[1:], with_value="c")
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        if not host.exists():
+            ctx.err(f"stat: '{path}': No such file or directory\n")
+            status = 1
+            continue
+        st = host.stat()
+        fmt = values.get("c")
+        if fmt:
+            ctx.out(fmt.replace("%s", str(st.st_size)).replace("%n", path)
+                    .replace("%Y", str(int(st.st_mtime + ctx.device.clock.offset))) + "\n")
+        else:
+            kind = "directory" if host.is_dir() else "regular file"
+            ctx.out(f"  File: {path}\n  Size: {st.st_size}\t Blocks: {(st.st_size + 511) // 512}\t"
+                    f" IO Blocks: 4096\t{kind}\n")
+    return status
+
+
+# --- text filters --------------------------------------------------------------------------------
+
+def iter_lines(ctx: Ctx, paths: list[str]) -> Iterator[bytes]:
+    """Lines (with their newline) from files or, without files, as they arrive on stdin."""
+    if paths:
+        for path in paths:
+            host = ctx.host_path(path)
+            if host.is_file():
+                yield from host.read_bytes().splitlines(keepends=True)
+            else:
+                _missing(ctx, path)
+        return
+    pending = b""
+    while chunk := ctx.stdin(65536):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def _bre_to_python(pattern: str) -> str:
+    """grep's basic regexes: `\\|`, `\\(`, `\\+` are operators; bare `|`, `(`, `+` are literals."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "|(){}+?":
+            out.append(pattern[i + 1])
+            i += 2
+            continue
+        out.append("\\" + ch if ch in "|(){}+?" else ch)
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i + 1])
+            i += 1
+        i += 1
+    return "".join(out)
+
+
+@command("grep", "egrep", "fgrep")
+def grep(ctx: Ctx) -> int:
+    flags, values, rest = split_flags(ctx.args[1:], with_value="em")
+    patterns = [values["e"]] if "e" in values else rest[:1]
+    paths = rest if "e" in values else rest[1:]
+    if not patterns:
+        raise UsageError("usage: grep [-EFivwcloqsnh] PATTERN [FILE...]", 2)
+    regex = _grep_regex(patterns[0], flags, ctx.name)
+    count, limit = 0, int(values.get("m", "0") or 0)
+    for line in iter_lines(ctx, paths):
+        text = line.decode("utf-8", "replace").rstrip("\n")
+        hit = bool(regex.search(text)) != ("v" in flags)
+        if not hit:
+            continue
+        count += 1
+        if "q" in flags:
+            return 0
+        if "c" not in flags:
+            ctx.out(text + "\n")
+        if limit and count >= limit:
+            break
+    if "c" in flags:
+        ctx.out(f"{count}\n")
+    return 0 if count else 1
+
+
+def _grep_regex(pattern: str, flags: set[str], name: str) -> re.Pattern[str]:
+    if "F" in flags or name == "fgrep":
+        source = re.escape(pattern)
+    elif "E" in flags or name == "egrep":
+        source = pattern
+    else:
+        source = _bre_to_python(pattern)
+    if "w" in flags:
+        source = rf"\b(?:{source})\b"
+    if "x" in flags:
+        source = rf"^(?:{source})$"
+    try:
+        return re.compile(source, re.IGNORECASE if "i" in flags else 0)
+    except re.error as error:
+        raise UsageError(f"grep: bad regex '{pattern}': {error}", 2) from error
+
+
+def _count_arg(args: list[str]) -> tuple[int, list[str]]:
+    """`-n 5`, `-n5`, `-5`, or the default 10; returns (count, files)."""
+    count, rest, it = 10, [], iter(args)
+    for arg in it:
+        if arg == "-n":
+            count = int(next(it, "10"))
+        elif arg.startswith("-n"):
+            count = int(arg[2:])
+        elif arg[:1] == "-" and arg[1:].isdigit():
+            count = int(arg[1:])
+        else:
+            rest.append(arg)
+    return count, rest
+
+
+@command("head")
+def head(ctx: Ctx) -> int:
+    count, paths = _count_arg(ctx.args[1:])
+    if count <= 0:
+        return 0
+    for i, line in enumerate(iter_lines(ctx, paths)):
+        ctx.stdout(line)
+        if i + 1 >= count:
+            break
+    return 0
+
+
+@command("tail")
+def tail(ctx: Ctx) -> int:
+    count, paths = _count_arg(ctx.args[1:])
+    lines = list(iter_lines(ctx, paths))
+    for line in lines[-count:] if count > 0 else []:
+        ctx.stdout(line)
+    return 0
+
+
+@command("wc")
+def wc(ctx: Ctx) -> int:
+    flags, _, paths = split_flags(ctx.args[1:])
+    data = b"".join(iter_lines(ctx, paths))
+    counts = {"l": data.count(b"\n"), "w": len(data.split()), "c": len(data)}
+    chosen = [f for f in "lwc" if f in flags] or ["l", "w", "c"]
+    if len(chosen) == 1:
+        ctx.out(f"{counts[chosen[0]]}\n")
+    else:
+        ctx.out(" ".join(f"{counts[f]:7d}" for f in chosen) + "\n")
+    return 0
+
+
+@command("cut")
+def cut(ctx: Ctx) -> int:
+    _, values, paths = split_flags(ctx.args[1:], with_value="df")
+    delim = values.get("d", "\t")
+    wanted = _field_list(values.get("f", ""))
+    for line in iter_lines(ctx, paths):
+        fields = line.decode("utf-8", "replace").rstrip("\n").split(delim)
+        ctx.out(delim.join(fields[i - 1] for i in wanted if i - 1 < len(fields)) + "\n")
+    return 0
+
+
+def _field_list(spec: str) -> list[int]:
+    fields: list[int] = []
+    for item in spec.split(","):
+        if "-" in item:
+            lo, _, hi = item.partition("-")
+            fields.extend(range(int(lo or 1), int(hi or 64) + 1))
+        elif item:
+            fields.append(int(item))
+    if not fields:
+        raise UsageError("cut: usage: cut -f LIST [-d DELIM] [FILE...]", 1)
+    return fields
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+# The system processes every image runs: (pid, ppid, user, vsz, rss, wchan, name).
+SYSTEM_PROCS = (
+    (1, 0, "root", 10902064, 9768, "do_epoll_wait", "init"),
+    (2, 0, "root", 0, 0, "kthreadd", "[kthreadd]"),
+    (145, 1, "logd", 10811540, 6612, "sigsuspend", "logd"),
+    (160, 1, "system", 10761804, 4732, "binder_ioctl", "servicemanager"),
+    (302, 1, "root", 14813428, 132160, "do_sys_poll", "zygote64"),
+    (303, 1, "root", 1729748, 112852, "do_sys_poll", "zygote"),
+    (378, 1, "shell", 10868072, 5012, "do_epoll_wait", "adbd"),
+    (581, 302, "system", 15765316, 283404, "do_epoll_wait", "system_server"),
+    (812, 302, "u0_a104", 14963308, 172820, "do_epoll_wait", "com.android.systemui"),
+    (901, 302, "radio", 14446856, 98820, "do_epoll_wait", "com.android.phone"),
+)
+_PS_HEADER = "USER           PID  PPID     VSZ    RSS WCHAN            ADDR S NAME"
+
+
+def _ps_rows(ctx: Ctx, everything: bool) -> list[tuple[int, int, str, int, int, str, str]]:
+    rows = list(SYSTEM_PROCS) if everything else []
+    for proc in sorted(ctx.device.processes.procs.values(), key=lambda p: p.pid):
+        if everything or proc.user == "shell":
+            rows.append((proc.pid, 378 if proc.user == "shell" else 302, proc.user, 12748560,
+                         41024, "do_epoll_wait", proc.name))
+    me = ctx.shell.pid
+    user = "root" if ctx.root else "shell"
+    rows.append((me, 378, user, 10825416, 3628, "sigsuspend", "sh"))
+    rows.append((me + 1, me, user, 10870700, 3632, "0", "ps"))
+    return rows
+
+
+@command("ps")
+def ps(ctx: Ctx) -> int:
+    flags, _, names = split_flags(ctx.args[1:], with_value="opu")
+    rows = _ps_rows(ctx, everything=bool({"A", "e"} & flags))
+    if names:
+        rows = [r for r in rows if r[6] in names or str(r[0]) in names]
+    if "f" in flags:
+        ctx.out("UID            PID  PPID C STIME TTY          TIME CMD\n")
+        for pid, ppid, user, *_, name in rows:
+            ctx.out(f"{user:<12} {pid:>5} {ppid:>5} 0 07:58:20 ?     00:00:00 {name}\n")
+        return 0
+    ctx.out(_PS_HEADER + "\n")
+    for pid, ppid, user, vsz, rss, wchan, name in rows:
+        state = "R" if name == "ps" else "S"
+        ctx.out(f"{user:<12} {pid:>5} {ppid:>5} {vsz:>7} {rss:>6} {wchan:<16} {0:>4} {state} {name}\n")
+    return 0
+
+
+@command("kill")
+def kill(ctx: Ctx) -> int:
+    args = [a for a in ctx.args[1:] if not a.startswith("-")]
+    if "-s" in ctx.args:
+        args = args[1:]
+    if not args:
+        raise UsageError("kill: Needs 1 argument", 1)
+    status = 0
+    system = {row[0]: row[2] for row in SYSTEM_PROCS}
+    for arg in args:
+        if not arg.isdigit():
+            ctx.err(f"kill: unknown pid '{arg}'\n")
+            status = 1
+            continue
+        pid = int(arg)
+        proc = ctx.device.processes.procs.get(pid)
+        owner = proc.user if proc else system.get(pid)
+        if owner is None:
+            ctx.err(f"kill: pid {pid}: No such process\n")
+            status = 1
+        elif not ctx.root and owner != "shell":
+            ctx.err(f"kill: pid {pid}: Operation not permitted\n")
+            status = 1
+        elif proc is not None:
+            ctx.device.processes.kill(pid)
+    return status
+
+
+# --- the clock -----------------------------------------------------------------------------------
+
+_DEFAULT_DATE = "%a %b %e %H:%M:%S %Z %Y"
+
+
+@command("date")
+def date(ctx: Ctx) -> int:
+    flags, values, rest = split_flags(ctx.args[1:], with_value="dsD")
+    fmt = next((a[1:] for a in rest if a.startswith("+")), _DEFAULT_DATE)
+    setting = values.get("s") or next((a for a in rest if not a.startswith("+")), None)
+    tz = UTC if "u" in flags else device_tz(ctx.device)
+    if setting is not None:
+        if not ctx.root:
+            raise UsageError("date: cannot set date: Operation not permitted", 1)
+        epoch = _parse_set_date(setting, ctx, tz)
+        ctx.device.clock.set(epoch)
+        ctx.device.log.i("AlarmManager", f"Setting time of day to sec={int(epoch)}")
+    when = device_time(ctx.device)
+    if "d" in values:
+        when = datetime.fromtimestamp(_parse_display_date(values["d"], ctx, tz), tz)
+    ctx.out(format_date(when.astimezone(tz), fmt) + "\n")
+    return 0
+
+
+def format_date(when: datetime, fmt: str) -> str:
+    """strftime plus the GNU/toybox extras clients use: %s (epoch), %N (nanoseconds)."""
+    fmt = fmt.replace("%s", str(int(when.timestamp()))).replace("%N", f"{when.microsecond * 1000:09d}")
+    return when.strftime(fmt)
+
+
+def _parse_set_date(text: str, ctx: Ctx, tz: object) -> float:
+    """toybox: `MMDDhhmm[[CC]YY][.ss]`, `@EPOCH`, or `-s 'YYYY-MM-DD hh:mm[:ss]'`."""
+    if text.startswith("@"):
+        return float(text[1:])
+    match = re.fullmatch(r"(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(\d\d)?(?:\.(\d\d))?", text)
+    now = device_time(ctx.device).astimezone(tz)  # type: ignore[arg-type]
+    if match:
+        month, day, hour, minute, cc, yy, sec = match.groups()
+        year = now.year
+        if yy is not None:
+            year = int(cc + yy)
+        elif cc is not None:
+            year = 2000 + int(cc)
+        try:
+            return now.replace(year=year, month=int(month), day=int(day), hour=int(hour), minute=int(minute),
+                               second=int(sec or 0), microsecond=0).timestamp()
+        except ValueError as error:
+            raise UsageError(f"date: bad date '{text}'", 1) from error
+    return _parse_display_date(text, ctx, tz)
+
+
+def _parse_display_date(text: str, ctx: Ctx, tz: object) -> float:
+    if text.startswith("@"):
+        try:
+            return float(text[1:])
+        except ValueError as error:
+            raise UsageError(f"date: bad date '{text}'", 1) from error
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=tz).timestamp()  # type: ignore[arg-type]
+        except ValueError:
+            continue
+    raise UsageError(f"date: bad date '{text}'", 1)
+
+
+@command("log")
+def log(ctx: Ctx) -> int:
+    """`log [-p PRIO] [-t TAG] MESSAGE`: writes one entry to the main buffer."""
+    _, values, rest = split_flags(ctx.args[1:], with_value="pt")
+    priority = values.get("p", "i").upper()[:1]
+    ctx.device.log.log(priority if priority in "VDIWEF" else "I", values.get("t", "log"), " ".join(rest),
+                       pid=ctx.shell.pid)
+    return 0
