@@ -1,0 +1,160 @@
+"""Notice detection against a fake UI that plays back hierarchy dumps on a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness.errors import DeviceError
+from harness.notice import Waiter, match_locale, parse_screen, wait_absent_stable, wait_present
+
+NOTICE_PKG = "com.android.regionlock"
+TEXTS = {
+    "en": ("Device locked", "This device has been locked due to international sanction restrictions."),
+    "es": ("Dispositivo bloqueado",
+           "Este dispositivo ha sido bloqueado debido a restricciones de sanciones internacionales."),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    container_id: str = f"{NOTICE_PKG}:id/notice"
+    title_id: str = f"{NOTICE_PKG}:id/notice_title"
+    body_id: str = f"{NOTICE_PKG}:id/notice_body"
+    home_ids: tuple[str, ...] = ("com.android.launcher3:id/workspace",)
+    texts: Mapping[str, tuple[str, str]] = field(default_factory=lambda: TEXTS)
+
+
+PROFILE = Profile()
+HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
+STATUS_BAR = '<node package="com.android.systemui" resource-id="com.android.systemui:id/status_bar" text="" />'
+
+
+def screen(*nodes: str) -> str:
+    return f'{HEADER}\r\n<hierarchy rotation="0">{STATUS_BAR}{"".join(nodes)}</hierarchy>'
+
+
+HOME = screen('<node package="com.android.launcher3" resource-id="com.android.launcher3:id/workspace" text="" />')
+WIZARD = screen('<node package="com.android.provision" resource-id="com.android.provision:id/page_done" '
+                'text="" />')
+
+
+def notice(locale: str = "en") -> str:
+    title, body = TEXTS[locale]
+    return screen(
+        f'<node package="{NOTICE_PKG}" resource-id="{NOTICE_PKG}:id/notice" text="">'
+        f'<node package="{NOTICE_PKG}" resource-id="{NOTICE_PKG}:id/notice_title" text="{title}" />'
+        f'<node package="{NOTICE_PKG}" resource-id="{NOTICE_PKG}:id/notice_body" text="{body} Contact support." />'
+        "</node>")
+
+
+@dataclass
+class FakeUI:
+    """Plays back dumps; the last one repeats. Each dump costs `cost` seconds of fake time."""
+
+    dumps: list[str]
+    serial: str = "emulator-5554"
+    now: float = 0.0
+    cost: float = 0.05
+    reads: int = 0
+    fail: bool = False
+
+    def dump_hierarchy(self) -> str:
+        if self.fail:
+            raise ConnectionError("u2 link dropped")
+        self.now += self.cost
+        xml = self.dumps[min(self.reads, len(self.dumps) - 1)]
+        self.reads += 1
+        return xml
+
+    def waiter(self) -> Waiter:
+        def sleep(seconds: float) -> None:
+            self.now += seconds
+
+        return Waiter(clock=lambda: self.now, sleep=sleep, interval=0.25)
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+def test_parse_home_screen() -> None:
+    state = parse_screen(HOME, PROFILE)
+    assert (state.notice, state.home, state.top_package) == (False, True, "com.android.launcher3")
+
+
+def test_parse_notice_with_texts() -> None:
+    state = parse_screen(notice("es"), PROFILE)
+    assert state.notice and not state.home
+    assert state.title == "Dispositivo bloqueado"
+    assert state.body is not None and state.body.startswith("Este dispositivo")
+
+
+def test_parse_garbage_is_nothing() -> None:
+    state = parse_screen("not xml", PROFILE)
+    assert (state.notice, state.home) == (False, False)
+
+
+@pytest.mark.parametrize(("title", "body", "locale"), [
+    ("Device locked", TEXTS["en"][1], "en"),
+    ("Dispositivo  bloqueado", "x " + TEXTS["es"][1] + " y", "es"),
+    ("Device locked", "something else", None),
+    (None, None, None),
+])
+def test_match_locale(title: str | None, body: str | None, locale: str | None) -> None:
+    assert match_locale(title, body, TEXTS) == locale
+
+
+# --- wait_present -------------------------------------------------------------------------------
+
+def test_present_returns_once_the_notice_shows() -> None:
+    ui = FakeUI([WIZARD, HOME, notice("en")])
+    seen = wait_present(ui, PROFILE, timeout=10, waiter=ui.waiter())
+    assert seen.present and seen.locale == "en" and seen.title == "Device locked"
+    assert seen.checks == 3
+
+
+def test_present_times_out_with_what_was_seen() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_present(ui, PROFILE, timeout=2, waiter=ui.waiter())
+    assert not seen.present and seen.home
+    assert seen.elapsed >= 2
+    assert "home screen shown" in seen.describe()
+
+
+# --- wait_absent_stable -------------------------------------------------------------------------
+
+def test_absent_needs_home_and_several_checks_across_the_settle_period() -> None:
+    ui = FakeUI([WIZARD, WIZARD, HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=10, waiter=ui.waiter())
+    assert not seen.present and seen.home
+    assert ui.reads >= 2 + 4  # two wizard screens, then at least four looks at home
+    assert seen.elapsed >= 3
+
+
+def test_a_late_notice_during_settle_is_caught() -> None:
+    ui = FakeUI([HOME, HOME, HOME, notice("en")])
+    seen = wait_absent_stable(ui, PROFILE, settle=5, timeout=10, waiter=ui.waiter())
+    assert seen.present
+    assert seen.locale == "en"
+
+
+def test_leaving_home_restarts_the_settle_period() -> None:
+    ui = FakeUI([HOME, HOME, WIZARD, HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=1, timeout=10, waiter=ui.waiter())
+    assert seen.home and not seen.present
+    assert ui.reads >= 3 + 4
+
+
+def test_home_never_reached_is_reported_not_passed() -> None:
+    ui = FakeUI([WIZARD])
+    seen = wait_absent_stable(ui, PROFILE, settle=1, timeout=3, waiter=ui.waiter())
+    assert not seen.present and not seen.home
+    assert "not reached" in seen.describe()
+
+
+def test_a_dead_ui_is_a_device_error() -> None:
+    ui = FakeUI([HOME], fail=True)
+    with pytest.raises(DeviceError) as info:
+        wait_present(ui, PROFILE, timeout=1, waiter=ui.waiter())
+    assert info.value.serial == "emulator-5554"
