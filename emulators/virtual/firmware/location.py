@@ -1,0 +1,54 @@
+"""`cmd location` and `dumpsys location`: test providers, the master switch, the last fixes."""
+
+from __future__ import annotations
+
+import time
+
+from emulators.virtual.device import Fix, LocationState
+
+USAGE_ERROR = 255
+
+
+def parse_lat_lon(value: str) -> tuple[float, float] | None:
+    """`--location LAT,LON` (latitude first, as Android's shell command takes it)."""
+    try:
+        lat_text, lon_text = value.split(",", 1)
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def latest_fix(state: LocationState) -> tuple[str, Fix] | None:
+    """The fix the activation uses: the GPS provider's, else the newest of any provider."""
+    if "gps" in state.last_fix:
+        return "gps", state.last_fix["gps"]
+    if not state.last_fix:
+        return None
+    provider = max(state.last_fix, key=lambda p: state.last_fix[p].time)
+    return provider, state.last_fix[provider]
+
+
+def format_fix(provider: str, fix: Fix, now: float) -> str:
+    age_ms = max(0, int((now - fix.time) * 1000)) if fix.time else 0
+    mock = " mock" if fix.mock else ""
+    return (f"Location[{provider} {fix.latitude:.6f},{fix.longitude:.6f} hAcc=5.0 et=-{age_ms}ms "
+            f"alt={fix.altitude} vel={fix.speed_knots * 0.514444:.1f}{mock}]")
+
+
+def dumpsys_location(state: LocationState, enabled: bool, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    lines = ["Location Manager State:", "  Location Settings:",
+             f"    Location Enabled: {'true' if enabled else 'false'}", "  Location Providers:"]
+    providers = ["gps", "network", "fused", "passive"] + sorted(
+        p for p in set(state.last_fix) | set(state.test_providers) if p not in ("gps", "network", "fused", "passive"))
+    for provider in providers:
+        test = provider in state.test_providers
+        on = enabled and (state.test_providers.get(provider, True))
+        lines.append(f"    {provider} provider:{' [test provider]' if test else ''}")
+        lines.append(f"      enabled={'true' if on else 'false'}")
+        fix = state.last_fix.get(provider)
+        lines.append(f"      last location={format_fix(provider, fix, now) if fix else 'null'}")
+    return "\n".join(lines) + "\n"
