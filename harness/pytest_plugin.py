@@ -75,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
-                    help="write one JSON record per scenario (outcome, device, duration) to this file")
+                    help="append JSON lines to this file: the collected count, then one record per "
+                         "finished scenario (outcome, device, duration, message)")
     parser.addini("harness_scenario_dirs", type="args", default=["scenarios"],
                   help="directory names whose YAML files are collected as scenarios")
 
@@ -228,10 +229,23 @@ class HarnessState:
         record.file = str(props.get("harness.file", ""))
         record.device = str(props.get("harness.device", record.device))
         record.duration += report.duration
-        if report.failed or (report.skipped and record.outcome == "passed"):
+        if (report.failed or report.skipped) and record.outcome == "passed":
             record.kind = str(props.get("harness.kind", ""))
             record.outcome = _outcome_word(report, record.kind)
             record.message = _short_message(report)
+        if report.when == "teardown":
+            self.emit({"event": "result", **vars(record)})
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Append one event to the `--harness-summary` JSON-lines file (the CLI tails it)."""
+        path = self.config.getoption("harness_summary")
+        if path and self.role != "worker":
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(event) + "\n")
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.role == "single":
+            self.emit({"event": "collected", "count": sum(isinstance(i, ScenarioItem) for i in session.items)})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
@@ -242,8 +256,10 @@ class HarnessState:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.role == "worker":
+            output = self.config.workeroutput  # type: ignore[attr-defined]
+            output["harness_facts"] = self.facts
             if self.lease is not None:
-                self.config.workeroutput["harness_device"] = self.lease.handle.to_dict()  # type: ignore[attr-defined]
+                output["harness_device"] = self.lease.handle.to_dict()
         else:
             self._write_outputs()
 
@@ -252,10 +268,6 @@ class HarnessState:
             self.backend.teardown()
 
     def _write_outputs(self) -> None:
-        summary = self.config.getoption("harness_summary")
-        if summary:
-            Path(summary).parent.mkdir(parents=True, exist_ok=True)
-            Path(summary).write_text(json.dumps([vars(r) for r in self.records.values()], indent=1))
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir and self.records:
             write_allure_extras(Path(alluredir), self.facts)
@@ -279,6 +291,7 @@ class ControllerHooks:
 
     def __init__(self, state: HarnessState) -> None:
         self.state = state
+        self._announced = False
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -291,6 +304,12 @@ class ControllerHooks:
             raise pytest.UsageError(str(exc)) from exc
         self.state.provision(count)
 
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self._announced:  # every worker collects the same items; count them once
+            self._announced = True
+            count = sum(i.split("::")[0].endswith((".yaml", ".yml")) for i in ids)
+            self.state.emit({"event": "collected", "count": count})
+
     def pytest_configure_node(self, node: Any) -> None:
         if self.state.pool is not None:
             handle = self.state.pool.lease(node.gateway.id)
@@ -300,7 +319,10 @@ class ControllerHooks:
         pool = self.state.pool
         if pool is None:
             return
-        returned = getattr(node, "workeroutput", {}).get("harness_device")
+        output = getattr(node, "workeroutput", {})
+        for serial, facts in output.get("harness_facts", {}).items():
+            self.state.facts.setdefault(serial, {}).update(facts)
+        returned = output.get("harness_device")
         if returned:  # the worker may have restarted it with a new data dir
             pool.update(DeviceHandle.from_dict(returned))
         pool.release(node.gateway.id)
@@ -353,14 +375,7 @@ class ScenarioFile(pytest.File):
         for scenario in load_file(self.path):
             for tag in scenario.tags:
                 self.config.addinivalue_line("markers", f"{tag}: scenario tag")
-            yield ScenarioItem.from_parent(self, name=_item_name(self.path, scenario), scenario=scenario)
-
-
-def _item_name(path: Path, scenario: Any) -> str:
-    """The scenario id, without the file stem the node id already shows."""
-    sid = str(scenario.id)
-    rest = sid.removeprefix(path.stem)
-    return rest if rest.startswith("[") else sid
+            yield ScenarioItem.from_parent(self, name=str(scenario.id), scenario=scenario)
 
 
 class ScenarioItem(pytest.Item):
@@ -372,7 +387,7 @@ class ScenarioItem(pytest.Item):
             self.add_marker(tag)
         self.extra_keyword_matches.update({scenario.name, *map(str, scenario.params.values())})
         self.user_properties.append(("harness.scenario", scenario.name))
-        self.user_properties.append(("harness.file", str(scenario.source)))
+        self.user_properties.append(("harness.file", self.location_text()))
 
     def runtest(self) -> None:
         state = self.config.stash[STATE_KEY]
@@ -384,7 +399,8 @@ class ScenarioItem(pytest.Item):
                 item=self, scenario=self.scenario, device=device)
         except CapabilityMissing as exc:
             self.stash[KIND_KEY] = "unsupported"
-            pytest.skip(str(exc))
+            # reported at the scenario's line, not at this one
+            raise pytest.skip.Exception(str(exc), _use_item_location=True) from exc
         except ProductDefect as exc:
             self.stash[KIND_KEY] = "product"
             raise ScenarioFailed(str(exc)) from exc
@@ -397,8 +413,16 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, ScenarioFailed | HarnessError):
             kind = self.stash.get(KIND_KEY, "")
             label = "wrong verdict" if kind == "product" else "infrastructure"
-            return f"{self.scenario.source}: {label}: {excinfo.value}"
+            return f"{self.location_text()}: {label}: {excinfo.value}"
         return super().repr_failure(excinfo)
+
+    def location_text(self) -> str:
+        """`scenarios/x.yaml:3`, relative to the rootdir where possible (short summary lines)."""
+        try:
+            shown = str(self.path.relative_to(self.config.rootpath))
+        except ValueError:
+            shown = str(self.path)
+        return f"{shown}:{self.scenario.source.line}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.scenario.source.line - 1, f"scenario: {self.scenario.name}"
@@ -442,19 +466,16 @@ def _set_allure_labels(item: ScenarioItem, handle: DeviceHandle) -> None:
 
 
 def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> Any:
+    from harness.evidence import Evidence
     from harness.scenario.runner import run_scenario
 
     ops = device.ops
-    session = ops.current_session()
-    evidence = _make_evidence(item, device.handle)
-    return run_scenario(scenario, session, ops, evidence)
-
-
-def _make_evidence(item: pytest.Item, handle: DeviceHandle) -> Any:
-    from harness import evidence as evidence_module
-
-    factory = getattr(evidence_module, "AllureEvidence", None) or evidence_module.Evidence
-    return factory()
+    evidence = Evidence(use_allure=bool(item.config.getoption("allure_report_dir", None)))
+    try:
+        return run_scenario(scenario, ops.current_session(), ops, evidence)
+    finally:
+        facts = item.config.stash[STATE_KEY].facts.setdefault(device.handle.serial, {})
+        facts.update(evidence.environment)
 
 
 # --------------------------------------------------------------------------------------------
