@@ -209,15 +209,29 @@ class U2Service:
     def exist(self, raw: Any) -> bool:
         return bool(self._resolve(raw))
 
+    def _peek(self, raw: Any) -> bool | None:
+        """exist() for a wait_ui predicate, or None when the device lock is busy.
+
+        wait_ui runs predicates holding `ui_changed`; a thread holding the device lock may be
+        about to call notify_ui (which wants `ui_changed`). Blocking on the device lock here
+        could deadlock, so a busy lock means "not yet" and wait_ui polls again shortly.
+        """
+        if not self.device.lock.acquire(blocking=False):
+            return None
+        try:
+            return self.exist(raw)
+        finally:
+            self.device.lock.release()
+
     def wait_for_exists(self, raw: Any, timeout_ms: int = 0) -> bool:
         self._parse(raw)  # a malformed selector fails now, not after the timeout
-        found = self.device.wait_ui(lambda: self.stopping.is_set() or self.exist(raw),
-                                    max(0, int(timeout_ms)) / 1000)
-        return bool(found) and self.exist(raw)
+        self.device.wait_ui(lambda: self.stopping.is_set() or self._peek(raw) is True,
+                            max(0, int(timeout_ms)) / 1000)
+        return self.exist(raw)
 
     def wait_until_gone(self, raw: Any, timeout_ms: int = 0) -> bool:
         self._parse(raw)
-        self.device.wait_ui(lambda: self.stopping.is_set() or not self.exist(raw),
+        self.device.wait_ui(lambda: self.stopping.is_set() or self._peek(raw) is False,
                             max(0, int(timeout_ms)) / 1000)
         return not self.exist(raw)
 
@@ -243,8 +257,15 @@ class U2Service:
     def click_and_wait_for_new_window(self, raw: Any, timeout_ms: int = 5500) -> bool:
         before = self.device.top_screen()
         self._click_view(self._one(raw))
-        return bool(self.device.wait_ui(lambda: self.device.top_screen() is not before,
-                                        max(0, int(timeout_ms)) / 1000))
+        return self._wait_new_window(before, timeout_ms)
+
+    def _wait_new_window(self, before: object, timeout_ms: int) -> bool:
+        # reads the list without the device lock, for the same reason as _peek
+        def changed() -> bool:
+            screens = self.device.screens
+            return self.stopping.is_set() or (screens[-1] if screens else None) is not before
+
+        return bool(self.device.wait_ui(changed, max(0, int(timeout_ms)) / 1000))
 
     def _click_view(self, view: View) -> bool:
         x, y = view.center
@@ -406,9 +427,7 @@ class U2Service:
         self.state.rotation_frozen = bool(freeze)
 
     def wait_for_window_update(self, package: str | None = None, timeout_ms: int = 1000) -> bool:
-        before = self.device.top_screen()
-        return bool(self.device.wait_ui(lambda: self.device.top_screen() is not before,
-                                        max(0, int(timeout_ms)) / 1000))
+        return self._wait_new_window(self.device.top_screen(), timeout_ms)
 
     def make_toast(self, text: str, duration_ms: float = 1000) -> bool:
         self.state.last_toast = str(text)

@@ -277,3 +277,19 @@ def test_a_second_server_on_the_port_fails(running: Any) -> None:
     assert serve(device, 9008, second.io()) == 1
     assert b"java.net.BindException: Address already in use" in second.out
     assert request(device, "GET", "/ping") == (200, b"pong")  # the first one is unharmed
+
+
+def test_wait_does_not_deadlock_with_a_notifier_holding_the_device_lock(
+        service: U2Service, device: VirtualDevice) -> None:
+    """A firmware hook may call notify_ui while its caller holds the device lock."""
+    def push_under_lock() -> None:
+        with device.lock:
+            device.firmware.open_settings()  # type: ignore[attr-defined]
+            device.notify_ui()
+
+    threading.Timer(0.1, push_under_lock).start()
+    assert result(service, "waitForExists", sel(resourceId=LOCATION), 5000) is True
+
+
+def test_repeated_screenshots_reuse_the_encoded_jpeg(service: U2Service) -> None:
+    assert result(service, "takeScreenshot", 1, 80) == result(service, "takeScreenshot", 1, 80)

@@ -18,7 +18,7 @@ import struct
 import threading
 import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -98,6 +98,7 @@ class _Frame:
     signature: tuple[object, ...]
     image: Image.Image
     png: bytes | None = None
+    jpegs: dict[tuple[float, int], bytes] = field(default_factory=dict)  # (scale, quality)
 
 
 _frames: weakref.WeakKeyDictionary[object, _Frame] = weakref.WeakKeyDictionary()
@@ -158,13 +159,28 @@ def render_raw(device: VirtualDevice) -> bytes:
 
 
 def render_jpeg(device: VirtualDevice, scale: float = 1.0, quality: int = 80) -> bytes:
-    """uiautomator2's takeScreenshot(scale, quality): a JPEG of the frame."""
+    """uiautomator2's takeScreenshot(scale, quality): a JPEG of the frame (cached like the PNG)."""
+    scale = float(scale or 1.0)
+    quality = max(1, min(100, int(quality or 80)))
     image = render_image(device)
-    if scale and abs(scale - 1.0) > 1e-6:
+    with _frames_lock:
+        frame = _frames.get(device)
+        if frame is not None and frame.image is image and (scale, quality) in frame.jpegs:
+            return frame.jpegs[(scale, quality)]
+    jpeg = encode_jpeg(image, scale, quality)
+    with _frames_lock:
+        frame = _frames.get(device)
+        if frame is not None and frame.image is image:
+            frame.jpegs[(scale, quality)] = jpeg
+    return jpeg
+
+
+def encode_jpeg(image: Image.Image, scale: float, quality: int) -> bytes:
+    if abs(scale - 1.0) > 1e-6:
         size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
         image = image.resize(size)
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=max(1, min(100, int(quality or 80))))
+    image.save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 
