@@ -11,7 +11,8 @@ done properly: first the home screen must be reached (setup finished) with no no
 is re-checked several times across the whole settle period; any notice seen meanwhile ends the wait
 with `present=True`. A single poll would pass while the region-lock service is still deciding.
 
-What a notice and the home screen look like comes from a profile (data): see `NoticeProfileLike`.
+What a notice and the home screen look like comes from a `NoticeProfile` (YAML data): uiautomator2
+selector dicts, matched here against the dump's nodes.
 """
 
 from __future__ import annotations
@@ -21,30 +22,17 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from harness.errors import DeviceError
+from harness.profiles import NoticeProfile
 
 _SYSTEM_UI = "com.android.systemui"
-
-
-class NoticeProfileLike(Protocol):
-    """What detection needs from a notice profile (harness.profiles.NoticeProfile provides it)."""
-
-    @property
-    def container_id(self) -> str: ...
-
-    @property
-    def title_id(self) -> str: ...
-
-    @property
-    def body_id(self) -> str: ...
-
-    @property
-    def home_ids(self) -> tuple[str, ...]: ...  # any of these ids on screen = the home screen
-
-    @property
-    def texts(self) -> Mapping[str, tuple[str, str]]: ...  # locale -> (title, body substring)
+# uiautomator2 selector keys -> attributes of a hierarchy dump's <node>
+_EXACT = {"resourceId": "resource-id", "text": "text", "className": "class", "description": "content-desc",
+          "packageName": "package", "checked": "checked", "enabled": "enabled"}
+_CONTAINS = {"textContains": "text", "descriptionContains": "content-desc"}
+_MATCHES = {"textMatches": "text", "resourceIdMatches": "resource-id"}
 
 
 class ScreenSource(Protocol):
@@ -83,31 +71,57 @@ class NoticeObservation:
         return f"no notice, but the home screen was not reached (top package {self.top_package!r})"
 
 
-def parse_screen(xml: str, profile: NoticeProfileLike) -> ScreenState:
-    """A uiautomator hierarchy dump -> what the notice detector cares about."""
+def node_matches(node: ET.Element, selector: Mapping[str, Any]) -> bool:
+    """Does one dumped <node> satisfy a uiautomator2 selector dict (the keys profiles use)?"""
+    for key, want in selector.items():
+        if key in _EXACT:
+            have = node.get(_EXACT[key], "")
+            wanted = str(want).lower() if isinstance(want, bool) else str(want)
+            if have != wanted:
+                return False
+        elif key in _CONTAINS:
+            if str(want) not in node.get(_CONTAINS[key], ""):
+                return False
+        elif key in _MATCHES:
+            if not re.fullmatch(str(want), node.get(_MATCHES[key], "")):
+                return False
+        else:
+            raise ValueError(f"selector key {key!r} is not supported by the hierarchy matcher")
+    return True
+
+
+def find_node(nodes: list[ET.Element], selector: Mapping[str, Any] | None) -> ET.Element | None:
+    if not selector:
+        return None
+    return next((n for n in nodes if node_matches(n, selector)), None)
+
+
+def dump_nodes(xml: str) -> list[ET.Element]:
+    """Every <node> of a hierarchy dump, in document order; [] for an unreadable dump."""
     try:
-        root = ET.fromstring(xml)
+        return list(ET.fromstring(xml).iter("node"))
     except ET.ParseError:
-        return ScreenState(False, False, None, None, None)
-    nodes = list(root.iter("node"))
-    by_id: dict[str, ET.Element] = {}
-    for node in nodes:
-        by_id.setdefault(node.get("resource-id", ""), node)
-    notice = profile.container_id in by_id or profile.title_id in by_id
-    title = by_id[profile.title_id].get("text") if profile.title_id in by_id else None
-    body = by_id[profile.body_id].get("text") if profile.body_id in by_id else None
-    home = any(i in by_id for i in profile.home_ids)
+        return []
+
+
+def parse_screen(xml: str, profile: NoticeProfile) -> ScreenState:
+    """A uiautomator hierarchy dump -> what the notice detector cares about."""
+    nodes = dump_nodes(xml)
+    notice = any(find_node(nodes, sel) is not None for sel in profile.selectors)
+    title_node = find_node(nodes, profile.title_selector)
+    body_node = find_node(nodes, profile.body_selector)
+    home = any(find_node(nodes, sel) is not None for sel in profile.home)
     # the status bar is its own window (systemui); the app under it is what the user sees
     top = next((n.get("package") for n in nodes if n.get("package") not in ("", None, _SYSTEM_UI)), None)
-    return ScreenState(notice, home and not notice, title, body, top)
+    return ScreenState(notice or title_node is not None, home and not notice,
+                       title_node.get("text") if title_node is not None else None,
+                       body_node.get("text") if body_node is not None else None, top)
 
 
-def match_locale(title: str | None, body: str | None, texts: Mapping[str, tuple[str, str]]) -> str | None:
-    """The locale whose title equals and body contains the expected texts (whitespace-insensitive)."""
-    for locale, (want_title, want_body) in texts.items():
-        if _squash(title) == _squash(want_title) and _squash(want_body) in _squash(body):
-            return locale
-    return None
+def match_locale(title: str | None, body: str | None, profile: NoticeProfile) -> str | None:
+    """The locale of the profile text pattern that this title and body match, if any."""
+    pattern = profile.match_text(_squash(title), _squash(body))
+    return pattern.locale if pattern else None
 
 
 def _squash(text: str | None) -> str:
@@ -122,7 +136,7 @@ class Waiter:
     sleep: Callable[[float], None] = time.sleep
     interval: float = 0.25
 
-    def observe(self, source: ScreenSource, profile: NoticeProfileLike) -> ScreenState:
+    def observe(self, source: ScreenSource, profile: NoticeProfile) -> ScreenState:
         try:
             return parse_screen(source.dump_hierarchy(), profile)
         except DeviceError:
@@ -131,14 +145,14 @@ class Waiter:
             raise DeviceError(source.serial, f"cannot read the screen: {exc!r}") from exc
 
 
-def _observation(state: ScreenState, profile: NoticeProfileLike, checks: int, started: float,
+def _observation(state: ScreenState, profile: NoticeProfile, checks: int, started: float,
                  now: float) -> NoticeObservation:
-    locale = match_locale(state.title, state.body, profile.texts) if state.notice else None
+    locale = match_locale(state.title, state.body, profile) if state.notice else None
     return NoticeObservation(state.notice, state.home, state.title, state.body, locale, checks,
                              now - started, state.top_package)
 
 
-def wait_present(session: ScreenSource, profile: NoticeProfileLike, timeout: float,
+def wait_present(session: ScreenSource, profile: NoticeProfile, timeout: float,
                  waiter: Waiter | None = None) -> NoticeObservation:
     """Poll until the notice is on screen or `timeout` passes; the last observation either way."""
     w = waiter or Waiter()
@@ -153,7 +167,7 @@ def wait_present(session: ScreenSource, profile: NoticeProfileLike, timeout: flo
         w.sleep(w.interval)
 
 
-def wait_absent_stable(session: ScreenSource, profile: NoticeProfileLike, settle: float, timeout: float,
+def wait_absent_stable(session: ScreenSource, profile: NoticeProfile, settle: float, timeout: float,
                        waiter: Waiter | None = None, min_checks: int = 4) -> NoticeObservation:
     """Home screen reached, then no notice across `settle` seconds and at least `min_checks` looks.
 

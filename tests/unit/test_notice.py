@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 import pytest
 
 from harness.errors import DeviceError
-from harness.notice import Waiter, match_locale, parse_screen, wait_absent_stable, wait_present
+from harness.notice import (
+    Waiter,
+    match_locale,
+    node_matches,
+    parse_screen,
+    wait_absent_stable,
+    wait_present,
+)
+from harness.profiles import load_notice_profile
 
 NOTICE_PKG = "com.android.regionlock"
 TEXTS = {
@@ -18,16 +26,7 @@ TEXTS = {
 }
 
 
-@dataclass(frozen=True)
-class Profile:
-    container_id: str = f"{NOTICE_PKG}:id/notice"
-    title_id: str = f"{NOTICE_PKG}:id/notice_title"
-    body_id: str = f"{NOTICE_PKG}:id/notice_body"
-    home_ids: tuple[str, ...] = ("com.android.launcher3:id/workspace",)
-    texts: Mapping[str, tuple[str, str]] = field(default_factory=lambda: TEXTS)
-
-
-PROFILE = Profile()
+PROFILE = load_notice_profile("reference")
 HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
 STATUS_BAR = '<node package="com.android.systemui" resource-id="com.android.systemui:id/status_bar" text="" />'
 
@@ -102,7 +101,21 @@ def test_parse_garbage_is_nothing() -> None:
     (None, None, None),
 ])
 def test_match_locale(title: str | None, body: str | None, locale: str | None) -> None:
-    assert match_locale(title, body, TEXTS) == locale
+    assert match_locale(title, body, PROFILE) == locale
+
+
+@pytest.mark.parametrize(("selector", "matches"), [
+    ({"resourceId": "a:id/x"}, True),
+    ({"resourceId": "a:id/x", "text": "Hello world"}, True),
+    ({"textContains": "world"}, True),
+    ({"textMatches": "Hel+o.*"}, True),
+    ({"checked": True}, True),
+    ({"checked": False}, False),
+    ({"text": "Hello"}, False),
+])
+def test_node_matches_selectors(selector: dict[str, object], matches: bool) -> None:
+    node = ET.fromstring('<node resource-id="a:id/x" text="Hello world" checked="true" />')
+    assert node_matches(node, selector) is matches
 
 
 # --- wait_present -------------------------------------------------------------------------------
