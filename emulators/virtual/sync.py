@@ -35,6 +35,9 @@ DENT_V1 = struct.Struct("<4sIIII")  # id, mode, size, mtime, namelen
 STAT_V2 = struct.Struct("<4sIQQIIIIQqqq")  # id, error, dev, ino, mode, nlink, uid, gid, size, a/m/ctime
 DENT_V2 = struct.Struct("<4sIQQIIIIQqqqI")  # STAT_V2 + namelen
 SHELL_UID = 2000
+# A listing ends with a DONE the size of an entry header, all zero (the client reads a whole one).
+DONE_V1 = DENT_V1.pack(b"DONE", 0, 0, 0, 0)
+DONE_V2 = DENT_V2.pack(b"DONE", *([0] * 12))
 
 
 class SyncId(bytes, enum.Enum):
@@ -256,8 +259,7 @@ class SyncServer:
             if st is not None:
                 raw = name.encode("utf-8", "surrogateescape")
                 yield encode_dent_v2(raw, st) if v2 else encode_dent_v1(raw, st)
-        done = DENT_V2 if v2 else DENT_V1
-        yield done.pack(SyncId.DONE.value, *([0] * (len(done.format) - 2)))
+        yield DONE_V2 if v2 else DONE_V1
 
     # --- RECV ------------------------------------------------------------------------------
     def _download(self, device_path: str) -> Iterator[bytes]:

@@ -418,8 +418,10 @@ class DeviceConnection:
             self._send(Command.CLSE, stream.local_id, stream.remote_id)
 
     def _send(self, command: Command, arg0: int, arg1: int, payload: bytes = b"") -> None:
-        # Peers from 0x01000001 on ignore the checksum; skipping the byte sum saves CPU on pushes.
-        with_checksum = self._peer[0] < A_VERSION_SKIP_CHECKSUM or command == Command.CNXN
+        # Once both sides know each other's version (after our CNXN), peers from 0x01000001 on
+        # ignore the checksum; skipping the byte sum saves CPU on pushes. Until then, send it.
+        with_checksum = (self._peer[0] < A_VERSION_SKIP_CHECKSUM or command == Command.CNXN
+                         or self.state is not State.ONLINE)
         self._out += encode_message(Message(command, arg0, arg1, payload), with_checksum=with_checksum)
 
 
