@@ -15,12 +15,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # allure is a project dependency, but the glue must not break a bare environment
-    import allure
-    from allure_commons._allure import StepContext  # a step with parameters (allure.step has none)
-except ImportError:  # pragma: no cover - exercised only where allure is missing
-    allure = None
-    StepContext = None
+import allure
+from allure_commons._allure import StepContext  # a step with parameters (allure.step has none)
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ class Evidence:
 
     # --- allure ---------------------------------------------------------------------------------
     def _allure_on(self) -> bool:
-        return self.use_allure and allure is not None
+        return self.use_allure
 
     def _allure_step(self, title: str, params: dict[str, str]) -> AbstractContextManager[Any]:
         if not self._allure_on():

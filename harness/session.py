@@ -317,14 +317,17 @@ class DeviceSession:
             return False
         return props.get("sys.boot_completed") == "1" and props.get("init.svc.bootanim", "stopped") == "stopped"
 
-    def reboot_and_wait(self, timeout: float = 120.0) -> None:
-        """Reboot and wait for the new boot (not the old one still answering) to complete."""
+    def reboot_and_wait(self, timeout: float = 120.0, trigger: Callable[[], None] | None = None) -> None:
+        """Reboot and wait for the new boot (not the old one still answering) to complete.
+
+        `trigger` replaces `adb reboot` for reboots the device does itself (a factory reset).
+        """
         marker = f"{time.time_ns()}"
         marked = self.shell(["setprop", "debug.harness.boot", marker]).ok and \
             self.getprop("debug.harness.boot") == marker
         running = self.services.stop_all()
         self._forget_connection_state()
-        self._send_reboot()
+        (trigger or self._send_reboot)()
         started = time.monotonic()
         self._wait(lambda: self._rebooted(marker, marked, started), timeout, "the device to reboot")
         self.wait_boot_completed(max(1.0, timeout - (time.monotonic() - started)))
