@@ -19,7 +19,7 @@ LOCATION = "com.android.settings:id/location_switch"
 
 @pytest.fixture
 def d(emulator: Any) -> Iterator[Any]:
-    import uiautomator2
+    import uiautomator2  # type: ignore[import-untyped]
 
     device = uiautomator2.connect(emulator.device)
     try:
@@ -50,7 +50,7 @@ def test_click_wait_and_screenshot(d: Any) -> None:
 
 
 def test_missing_object_raises_ui_object_not_found(d: Any) -> None:
-    import uiautomator2
+    import uiautomator2  # type: ignore[import-untyped]
 
     with pytest.raises(uiautomator2.UiObjectNotFoundError):
         d(text="No such thing").click(timeout=0.2)

@@ -61,8 +61,12 @@ def test_home_without_hook_pops_to_bottom(tmp_path: Path) -> None:
 
 def test_a_screen_can_eat_keys(device: VirtualDevice) -> None:
     seen: list[int] = []
-    device.screens.append(Screen("lock/.Notice", column("lock", [label("locked")]),
-                                 on_key=lambda code: seen.append(code) is None))
+
+    def eat(code: int) -> bool:
+        seen.append(code)
+        return True
+
+    device.screens.append(Screen("lock/.Notice", column("lock", [label("locked")]), on_key=eat))
     ui_input.key(device, KEYCODE_BACK)
     ui_input.key(device, KEYCODE_HOME)
     assert seen == [KEYCODE_BACK, KEYCODE_HOME] and len(device.screens) == 2

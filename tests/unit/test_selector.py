@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from uiautomator2._selector import Selector
+from uiautomator2._selector import Selector  # type: ignore[import-untyped]
 
 from emulators.virtual.ui.selector import (
     MASKS,

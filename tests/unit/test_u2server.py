@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from uiautomator2._selector import Selector
+from uiautomator2._selector import Selector  # type: ignore[import-untyped]
 
 from emulators.virtual.builtin import LAUNCHER_COMPONENT, SETTINGS_COMPONENT, BuiltinFirmware
 from emulators.virtual.device import DeviceConfig, ShellIO, VirtualDevice
