@@ -112,7 +112,7 @@ def pm(ctx: Ctx) -> int:
 def _pm_list(ctx: Ctx, args: list[str]) -> int:
     if not args or args[0] != "packages":
         raise UsageError("Error: unknown list type", 255)
-    flags, _, rest = split_flags(args[1:])
+    flags, _, rest = split_flags(args[1:], digit_flags=True)
     name_filter = rest[0] if rest else ""
     for pkg in sorted(ctx.device.packages.values(), key=lambda p: p.name):
         if ("3" in flags and pkg.system) or ("s" in flags and not pkg.system) or name_filter not in pkg.name:

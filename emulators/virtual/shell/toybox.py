@@ -15,8 +15,11 @@ from emulators.virtual.shell.files import device_time, device_tz, ls_long, touch
 APPLETS = frozenset(["cat", "chmod", "cp", "cut", "date", "echo", "env", "false", "getenforce", "getprop", "grep", "head", "id", "kill", "ls", "md5sum", "mkdir", "mv", "ps", "pwd", "rm", "rmdir", "setprop", "sleep", "stat", "tail", "test", "touch", "true", "uname", "wc", "which", "whoami", "log"])
 
 
-def split_flags(args: list[str], with_value: str = "") -> tuple[set[str], dict[str, str], list[str]]:
-    """Toybox-style option parsing: combined short flags (`-rf`), `-n 5`/`-n5`, `--` ends options."""
+def split_flags(args: list[str], with_value: str = "", *, digit_flags: bool = False
+                ) -> tuple[set[str], dict[str, str], list[str]]:
+    """Toybox-style option parsing: combined short flags (`-rf`), `-n 5`/`-n5`, `--` ends options.
+
+    `-5` is an argument (a negative number) unless `digit_flags` (pm's `-3`)."""
     flags: set[str] = set()
     values: dict[str, str] = {}
     rest: list[str] = []
@@ -25,7 +28,7 @@ def split_flags(args: list[str], with_value: str = "") -> tuple[set[str], dict[s
         if arg == "--":
             rest.extend(it)
             break
-        if len(arg) > 1 and arg[0] == "-" and not arg[1:].isdigit():
+        if len(arg) > 1 and arg[0] == "-" and (digit_flags or not arg[1:].isdigit()):
             for i, flag in enumerate(arg[1:]):
                 if flag in with_value:
                     values[flag] = arg[i + 2:] or next(it, "")

@@ -1,0 +1,510 @@
+"""Shell commands run in-process against a VirtualDevice with a small recording firmware."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uiautomator2  # type: ignore[import-untyped]
+
+from emulators.virtual import shell
+from emulators.virtual.device import DeviceConfig, Firmware, Fix, ShellIO, VirtualDevice
+from emulators.virtual.ui.view import Screen, button, column
+
+U2_ASSETS = Path(uiautomator2.__file__).parent / "assets"
+
+
+class RecordingFirmware(Firmware):
+    """Answers a few hooks and records what the shell asked for."""
+
+    name = "test"
+
+    def __init__(self) -> None:
+        self.broadcasts: list[tuple[str, dict[str, str]]] = []
+        self.started: list[tuple[str, dict[str, str]]] = []
+        self.stopped: list[str] = []
+        self.props: list[tuple[str, str]] = []
+
+    def on_broadcast(self, action: str, extras: dict[str, str]) -> None:
+        self.broadcasts.append((action, extras))
+
+    def on_prop_changed(self, key: str, value: str) -> None:
+        self.props.append((key, value))
+
+    def am_start(self, component: str, extras: dict[str, str]) -> str | None:
+        self.started.append((component, extras))
+        return None if component.startswith("com.android.provision") else \
+            f"Error: Activity class {{{component}}} does not exist."
+
+    def force_stop(self, package: str) -> None:
+        self.stopped.append(package)
+
+    def dumpsys(self, service: str, args: list[str]) -> str | None:
+        return "Phone Subscriber Info:\n  Device ID (IMEI) slot 0: 356938035643809" \
+            if service == "iphonesubinfo" else None
+
+    def cmd(self, service: str, args: list[str]) -> tuple[str, int] | None:
+        return ("Time zone set\n", 0) if service == "alarm" else None
+
+
+@dataclass
+class Result:
+    status: int
+    out: str
+    err: str
+
+
+@dataclass
+class Harness:
+    device: VirtualDevice
+    firmware: RecordingFirmware
+    closed: threading.Event = field(default_factory=threading.Event)
+
+    def raw(self, command: str, *, root: bool = False, stdin: bytes = b"", pty: bool = False
+            ) -> tuple[int, bytes, bytes]:
+        self.device.root = root
+        out: list[bytes] = []
+        err: list[bytes] = []
+        pending = [stdin]
+
+        def read(n: int) -> bytes:
+            data = pending[0][:n]
+            pending[0] = pending[0][n:]
+            return data
+
+        status = shell.run(self.device, command, ShellIO(read, out.append, err.append, self.closed, pty))
+        return status, b"".join(out), b"".join(err)
+
+    def __call__(self, command: str, **kwargs: object) -> Result:
+        status, out, err = self.raw(command, **kwargs)  # type: ignore[arg-type]
+        return Result(status, out.decode(), err.decode())
+
+    def put(self, device_path: str, data: bytes) -> None:
+        host = self.device.fs.host_path(device_path)
+        host.parent.mkdir(parents=True, exist_ok=True)
+        host.write_bytes(data)
+
+
+@pytest.fixture
+def sh(tmp_path: Path) -> Harness:
+    firmware = RecordingFirmware()
+    device = VirtualDevice(DeviceConfig(data_dir=tmp_path), firmware)
+    device.boot()
+    device.props.set("ro.product.device", "emu64x", notify=False)
+    device.props.set("ro.build.type", "userdebug", notify=False)
+    firmware.props.clear()
+    return Harness(device, firmware)
+
+
+# --- the shell language --------------------------------------------------------------------------
+
+def test_adbutils_exit_marker_reports_the_status(sh: Harness) -> None:
+    assert sh("false; echo X4EXIT:$?").out == "X4EXIT:1\n"
+    assert sh("getprop ro.nope; echo X4EXIT:$?").out == "\nX4EXIT:0\n"
+
+
+def test_and_or_and_unknown_commands(sh: Harness) -> None:
+    result = sh("false || echo a; true && echo b; nosuchcmd; echo $?")
+    assert result.out == "a\nb\n127\n"
+    assert result.err == "/system/bin/sh: nosuchcmd: inaccessible or not found\n"
+    assert sh("nosuchcmd").status == 127
+
+
+def test_quoting_variables_and_prefix_assignments(sh: Harness) -> None:
+    assert sh("X='a  b'; echo $X \"$X\" ${X}").out == "a b a  b a b\n"
+    assert sh("A=1 env | grep '^A='").out == "A=1\n"
+    assert sh("echo $NOPE.").out == ".\n"
+
+
+def test_command_substitution_and_exit(sh: Harness) -> None:
+    assert sh("echo id=$(id -u)").out == "id=2000\n"
+    assert sh("sh -c 'echo in; exit 3'; echo $?").out == "in\n3\n"
+    assert sh("exit 4; echo never").status == 4
+
+
+def test_redirects(sh: Harness) -> None:
+    assert sh("echo one > /data/local/tmp/f; echo two >> /data/local/tmp/f; cat /data/local/tmp/f").out \
+        == "one\ntwo\n"
+    both = sh("(echo out; nosuch) > /data/local/tmp/g 2>&1; cat /data/local/tmp/g")
+    assert both.out == "out\n/system/bin/sh: nosuch: inaccessible or not found\n"
+    quiet = sh("ls /nope 2>/dev/null; echo $?")
+    assert (quiet.out, quiet.err) == ("1\n", "")
+    assert sh("cat </dev/null; echo $?").out == "0\n"
+    denied = sh("echo x > /system/x")
+    assert denied.status == 1
+    assert "can't create /system/x: Read-only file system" in denied.err
+    assert "Permission denied" in sh("echo x > /data/x").err
+    assert sh("echo x > /data/x", root=True).status == 0
+
+
+def test_pipes_into_filters(sh: Harness) -> None:
+    assert sh("ps -A | grep -E 'init|zygote' | wc -l").out == "3\n"
+    assert sh("printenv | head -n 2 | wc -l").out == "2\n"
+    assert sh("echo 'a:b:c' | cut -d : -f 2").out == "b\n"
+    assert sh("getprop | grep -c boot_completed").out == "1\n"
+    assert sh("echo a | grep -q b").status == 1
+
+
+def test_globs_expand_in_the_last_component(sh: Harness) -> None:
+    sh.put("/data/local/tmp/a.jar", b"1")
+    sh.put("/data/local/tmp/b.jar", b"2")
+    assert sh("ls /data/local/tmp/*.jar").out == "/data/local/tmp/a.jar\n/data/local/tmp/b.jar\n"
+    assert sh("echo '/x/*.jar'").out == "/x/*.jar\n"
+
+
+def test_syntax_error_is_reported_not_raised(sh: Harness) -> None:
+    result = sh("echo 'open")
+    assert result.status == 2
+    assert result.err.startswith("/system/bin/sh: syntax error")
+
+
+def test_interactive_session_with_pty_prompts_and_echoes(sh: Harness) -> None:
+    status, out, _ = sh.raw("", stdin=b"echo hi\rexit 5\r", pty=True)
+    assert status == 5
+    assert out.startswith(b"emu64x:/ $ ")
+    assert b"hi\r\n" in out
+    status, out, _ = sh.raw("", stdin=b"echo a\nwhoami\n", root=True)
+    assert (status, out) == (0, b"a\nroot\n")
+
+
+def test_simple_commands_are_fast(sh: Harness) -> None:
+    sh("getprop ro.product.device")
+    started = time.perf_counter()
+    for _ in range(200):
+        sh("getprop ro.product.device; echo X4EXIT:$?")
+    assert (time.perf_counter() - started) / 200 < 0.002
+
+
+# --- properties and settings -----------------------------------------------------------------------
+
+def test_getprop_formats(sh: Harness) -> None:
+    listing = sh("getprop").out.splitlines()
+    assert "[ro.product.device]: [emu64x]" in listing
+    assert listing == sorted(listing)
+    assert sh("getprop ro.product.device").out == "emu64x\n"
+    assert sh("getprop ro.missing fallback").out == "fallback\n"
+
+
+@pytest.mark.parametrize(("key", "root", "ok"), [
+    ("debug.x", False, True), ("log.tag.Foo", False, True), ("persist.log.tag", False, True),
+    ("vendor.debug.y", False, True), ("persist.sys.locale", False, False),
+    ("gsm.sim.operator.numeric", False, False), ("gsm.sim.operator.numeric", True, True),
+    ("ro.new.thing", False, False), ("ro.new.thing", True, True), ("ro.product.device", True, False),
+])
+def test_setprop_permissions(sh: Harness, key: str, root: bool, ok: bool) -> None:
+    result = sh(f"setprop {key} v1", root=root)
+    assert (result.status == 0) == ok
+    if ok:
+        assert sh.device.props.get(key) == "v1"
+    else:
+        assert result.err == f"Failed to set property '{key}' to 'v1'.\nSee dmesg for error reason.\n"
+
+
+def test_setprop_notifies_the_firmware(sh: Harness) -> None:
+    sh("setprop ctl.restart zygote", root=True)
+    assert sh.firmware.props == [("ctl.restart", "zygote")]
+
+
+def test_settings(sh: Harness) -> None:
+    assert sh("settings get secure nope").out == "null\n"
+    sh("settings put --user 0 secure location_mode 0")
+    assert sh("settings get secure location_mode").out == "0\n"
+    assert "location_mode=0\n" in sh("settings list secure").out
+    assert sh("settings delete secure location_mode").out == "Deleted 1 rows\n"
+    assert sh("settings get bogus x").status == 255
+
+
+# --- packages, activities, broadcasts ------------------------------------------------------------
+
+def test_pm_install_reads_the_package_from_the_manifest(sh: Harness) -> None:
+    sh.put("/data/local/tmp/app.apk", (U2_ASSETS / "app-uiautomator.apk").read_bytes())
+    result = sh("pm install -r -t /data/local/tmp/app.apk")
+    assert (result.status, result.out) == (0, "Success\n")
+    assert "com.github.uiautomator" in sh.device.packages
+    assert sh("pm list packages -3").out == "package:com.github.uiautomator\n"
+    path = sh("pm path com.github.uiautomator").out
+    assert path.startswith("package:/data/app/") and path.endswith("/base.apk\n")
+    assert sh("pm list packages -f").out == f"{path.strip()}=com.github.uiautomator\n"
+    assert sh("pm clear com.github.uiautomator").out == "Success\n"
+    assert sh("pm uninstall com.github.uiautomator").out == "Success\n"
+    assert sh("pm list packages").out == ""
+
+
+def test_pm_install_rejects_a_non_apk(sh: Harness) -> None:
+    sh.put("/data/local/tmp/bad.apk", b"not a zip")
+    result = sh("pm install /data/local/tmp/bad.apk")
+    assert result.status == 1
+    assert result.out.startswith("Failure [INSTALL_FAILED_INVALID_APK")
+
+
+def test_am_start_and_force_stop_reach_the_firmware(sh: Harness) -> None:
+    result = sh("am start -W -n com.android.provision/.SetupWizardActivity --es mode fresh")
+    assert result.out.startswith("Starting: Intent { cmp=com.android.provision/.SetupWizardActivity }\n")
+    assert "Status: ok" in result.out
+    assert sh.firmware.started == [("com.android.provision/.SetupWizardActivity", {"mode": "fresh"})]
+    failed = sh("am start -n x.y/.Z")
+    assert failed.status == 1 and "does not exist" in failed.err
+    sh("am force-stop com.example")
+    assert sh.firmware.stopped == ["com.example"]
+
+
+def test_am_broadcast(sh: Harness) -> None:
+    result = sh("am broadcast -a android.intent.action.AIRPLANE_MODE --ez state true --ei n 1")
+    assert result.out == ("Broadcasting: Intent { act=android.intent.action.AIRPLANE_MODE flg=0x400000 }\n"
+                          "Broadcast completed: result=0\n")
+    assert sh.firmware.broadcasts == [("android.intent.action.AIRPLANE_MODE", {"state": "true", "n": "1"})]
+
+
+def test_factory_reset_broadcast_needs_root(sh: Harness) -> None:
+    denied = sh("am broadcast -a android.intent.action.FACTORY_RESET")
+    assert denied.status == 255 and "Permission Denial" in denied.err
+    assert sh.firmware.broadcasts == []
+    assert sh("am broadcast -a android.intent.action.FACTORY_RESET", root=True).status == 0
+    assert sh.firmware.broadcasts == [("android.intent.action.FACTORY_RESET", {})]
+
+
+# --- dumpsys and cmd ---------------------------------------------------------------------------------
+
+def test_dumpsys_defaults_and_firmware_override(sh: Harness) -> None:
+    assert "AC powered: true" in sh("dumpsys battery").out
+    assert "Device ID (IMEI) slot 0: 356938035643809" in sh("dumpsys iphonesubinfo").out
+    missing = sh("dumpsys nosuch")
+    assert missing.err == "Can't find service: nosuch\n"
+
+
+def test_dumpsys_window_and_activity_name_the_top_screen(sh: Harness) -> None:
+    sh.device.screens.append(Screen("com.android.launcher3/.Launcher", column("com.android.launcher3", [])))
+    window = sh("dumpsys window windows").out
+    assert "mCurrentFocus=Window{8f2d1c4 u0 com.android.launcher3/com.android.launcher3.Launcher}" in window
+    assert "mResumedActivity: ActivityRecord{5d2e0f1 u0 com.android.launcher3/.Launcher t12}" \
+        in sh("dumpsys activity activities").out
+    assert "ACTIVITY com.android.launcher3/.Launcher 5d2e0f1 pid=1234" in sh("dumpsys activity top").out
+
+
+def test_mock_location_needs_the_app_op(sh: Harness) -> None:
+    denied = sh("cmd location providers add-test-provider gps")
+    assert denied.status == 255 and "SecurityException" in denied.err
+    script = ("appops set com.android.shell android:mock_location allow && "
+              "cmd location providers add-test-provider gps && "
+              "cmd location providers set-test-provider-enabled gps true && "
+              "cmd location providers set-test-provider-location gps --location 23.1136,-82.3666")
+    assert sh(script).status == 0
+    fix = sh.device.location.last_fix["gps"]
+    assert (fix.latitude, fix.longitude, fix.mock) == (23.1136, -82.3666, True)
+    assert "last location=Location[gps 23.113600,-82.366600 hAcc=5.0" in sh("dumpsys location").out
+    assert sh("appops get com.android.shell android:mock_location").out == "MOCK_LOCATION: allow\n"
+    assert sh("cmd location providers remove-test-provider gps").status == 0
+
+
+def test_location_master_switch(sh: Harness) -> None:
+    sh("cmd location set-location-enabled false")
+    assert sh.device.settings.get("secure", "location_mode") == "0"
+    assert sh("cmd location is-location-enabled").out == "false\n"
+    assert "Location Enabled: false" in sh("dumpsys location").out
+    sh.device.set_fix("gps", Fix(1.5, 2.5))
+    assert "Location[gps 1.500000,2.500000" in sh("dumpsys location").out
+
+
+def test_cmd_goes_to_the_firmware_or_fails(sh: Harness) -> None:
+    assert sh("cmd alarm set-timezone America/Havana").out == "Time zone set\n"
+    missing = sh("cmd nosuch x")
+    assert (missing.status, missing.err) == (20, "cmd: Can't find service: nosuch\n")
+
+
+def test_svc_falls_back_to_settings(sh: Harness) -> None:
+    sh("svc wifi disable; svc data enable")
+    assert sh.device.settings.get("global", "wifi_on") == "0"
+    assert sh.device.settings.get("global", "mobile_data") == "1"
+
+
+# --- files ---------------------------------------------------------------------------------------------
+
+def test_md5sum_as_uiautomator2_checks_its_jar(sh: Harness) -> None:
+    jar = (U2_ASSETS / "u2.jar").read_bytes()
+    sh.put("/data/local/tmp/u2.jar", jar)
+    assert sh("toybox md5sum /data/local/tmp/u2.jar").out == \
+        f"{hashlib.md5(jar).hexdigest()}  /data/local/tmp/u2.jar\n"
+    missing = sh("md5sum /data/local/tmp/none")
+    assert (missing.status, missing.err) == (1, "md5sum: /data/local/tmp/none: No such file or directory\n")
+
+
+def test_file_commands(sh: Harness) -> None:
+    script = ("mkdir -p /sdcard/d/e && touch /sdcard/d/f && cp /sdcard/d/f /sdcard/d/g && "
+              "mv /sdcard/d/g /sdcard/d/h && chmod 666 /sdcard/d/h && ls /sdcard/d")
+    assert sh(script).out == "e\nf\nh\n"
+    long = sh("ls -l /sdcard/d/h").out
+    assert long.startswith("-rw-rw-rw- 1 ") and long.endswith(" 0 " + long.split(" 0 ")[1])
+    assert sh("rm /sdcard/d").status == 1
+    assert sh("rm -rf /sdcard/d; test -e /sdcard/d; echo $?").out == "1\n"
+    assert sh("[ -d /sdcard ] && echo dir").out == "dir\n"
+    assert "Permission denied" in sh("mkdir /data/secret").err
+
+
+def test_identity_and_system_tools(sh: Harness) -> None:
+    assert sh("whoami").out == "shell\n"
+    assert sh("id").out.startswith("uid=2000(shell)")
+    assert sh("id", root=True).out.startswith("uid=0(root)")
+    assert sh("su 0 id -u; su root whoami").out == "0\nroot\n"
+    assert sh("wm size; wm density").out == "Physical size: 1080x1920\nPhysical density: 420\n"
+    assert sh("getenforce").out == "Enforcing\n"
+    assert sh("echo -n a; echo -e 'b\\tc'").out == "ab\tc\n"
+
+
+def test_ps_format(sh: Harness) -> None:
+    sh.device.processes.spawn("uiautomator", user="shell")
+    lines = sh("ps -A").out.splitlines()
+    assert lines[0] == "USER           PID  PPID     VSZ    RSS WCHAN            ADDR S NAME"
+    assert lines[1].startswith("root             1     0 ")
+    assert lines[1].endswith(" S init")
+    assert any(line.endswith(" uiautomator") for line in lines)
+
+
+def test_kill_stops_a_device_process(sh: Harness) -> None:
+    stopped = threading.Event()
+    proc = sh.device.processes.spawn("uiautomator", user="shell", stop=stopped.set)
+    assert sh(f"kill -9 {proc.pid}").status == 0
+    assert stopped.is_set()
+    assert sh("kill 1").err == "kill: pid 1: Operation not permitted\n"
+    assert sh("kill 99999").status == 1
+
+
+def test_date_reads_and_sets_the_device_clock(sh: Harness) -> None:
+    assert abs(int(sh("date +%s").out) - time.time()) < 5
+    denied = sh("date 112508002026.30")
+    assert (denied.status, denied.err) == (1, "date: cannot set date: Operation not permitted\n")
+    assert sh("date 112508002026.30", root=True).out == "Wed Nov 25 08:00:30 UTC 2026\n"
+    assert abs(sh.device.clock.now() - 1795593630) < 5
+    sh("date @1700000000", root=True)
+    assert sh("date -u +%Y-%m-%d").out == "2023-11-14\n"
+    sh.device.props.set("persist.sys.timezone", "America/Havana")
+    assert sh("date +%Z").out == "CST\n"  # Cuba Standard Time
+
+
+def test_sleep_is_interrupted_by_a_closed_stream(sh: Harness) -> None:
+    sh.closed.set()
+    started = time.monotonic()
+    sh("sleep 30")
+    assert time.monotonic() - started < 1
+
+
+# --- logcat ------------------------------------------------------------------------------------------
+
+def test_logcat_dump_formats_and_filters(sh: Harness) -> None:
+    sh.device.clock.set(1795593630.25)
+    sh.device.log.log("I", "Activation", "state=pending", pid=1234)
+    sh.device.log.log("W", "RegionLock", "locked: CU", pid=1234)
+    threadtime = sh("logcat -d").out.splitlines()
+    assert threadtime[0] == "--------- beginning of main"
+    assert threadtime[-1] == "11-25 08:00:30.250  1234  1234 W RegionLock: locked: CU"
+    assert sh("logcat -d -v time -s Activation").out.splitlines()[1] == \
+        "11-25 08:00:30.250 I/Activation( 1234): state=pending"
+    assert sh("logcat -d -v brief RegionLock:W *:S").out.splitlines()[1:] == ["W/RegionLock( 1234): locked: CU"]
+    assert len(sh("logcat -d -t 1").out.splitlines()) == 2
+    sh("logcat -c")
+    assert sh("logcat -d").out == ""
+
+
+def test_logcat_streams_until_closed(sh: Harness) -> None:
+    result: list[tuple[int, bytes, bytes]] = []
+    worker = threading.Thread(target=lambda: result.append(sh.raw("logcat -v brief -s Tag")))
+    worker.start()
+    time.sleep(0.1)
+    sh.device.log.log("I", "Tag", "live line")
+    time.sleep(0.4)
+    sh.closed.set()
+    worker.join(timeout=3)
+    assert not worker.is_alive()
+    assert b"I/Tag     ( 1000): live line\n" in result[0][1]
+
+
+def test_logcat_piped_into_grep_stops_with_the_stream(sh: Harness) -> None:
+    result: list[Result] = []
+    worker = threading.Thread(target=lambda: result.append(sh("logcat | grep -m 1 needle")))
+    worker.start()
+    time.sleep(0.1)
+    sh.device.log.i("X", "hay")
+    sh.device.log.i("X", "a needle here")
+    worker.join(timeout=3)
+    assert not worker.is_alive()
+    assert result[0].out.endswith("a needle here\n")
+
+
+# --- UI tools -----------------------------------------------------------------------------------------
+
+def _clickable_screen(sh: Harness) -> list[str]:
+    clicks: list[str] = []
+    root = column("com.example", [button("Go", "com.example:id/go", lambda: clicks.append("go"))])
+    sh.device.screens.append(Screen("com.example/.Main", root))
+    return clicks
+
+
+def test_input_tap_and_keyevent(sh: Harness) -> None:
+    clicks = _clickable_screen(sh)
+    go = sh.device.screens[-1].find("com.example:id/go")
+    assert go is not None
+    x, y = go.center
+    assert sh(f"input tap {x} {y}").status == 0
+    assert clicks == ["go"]
+    assert sh("input keyevent KEYCODE_HOME").status == 0
+    bad = sh("input keyevent NOT_A_KEY")
+    assert bad.status == 1 and "Unknown keycode" in bad.err
+
+
+def test_screencap_png_and_raw(sh: Harness) -> None:
+    _clickable_screen(sh)
+    status, png, _ = sh.raw("screencap -p")
+    assert status == 0 and png.startswith(b"\x89PNG")
+    _, raw, _ = sh.raw("screencap")
+    width, height, fmt = struct.unpack_from("<III", raw)
+    assert (width, height, fmt) == (1080, 1920, 1)
+    assert sh("screencap -p /sdcard/s.png").status == 0
+    assert sh.device.fs.host_path("/sdcard/s.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_uiautomator_dump(sh: Harness) -> None:
+    _clickable_screen(sh)
+    assert sh("uiautomator dump").out == "UI hierchary dumped to: /sdcard/window_dump.xml\n"
+    xml = sh.device.fs.host_path("/sdcard/window_dump.xml").read_text()
+    assert "com.example:id/go" in xml
+
+
+def test_app_process_runs_the_u2_server_until_closed(sh: Harness) -> None:
+    command = "CLASSPATH=/data/local/tmp/u2.jar app_process / com.wetest.uia2.Main -p 9008"
+    missing = sh(command)
+    assert missing.status == 1 and "com.wetest.uia2.Main" in missing.err
+    sh.put("/data/local/tmp/u2.jar", (U2_ASSETS / "u2.jar").read_bytes())
+    result: list[Result] = []
+    worker = threading.Thread(target=lambda: result.append(sh(command)))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while 9008 not in sh.device.tcp_servers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert 9008 in sh.device.tcp_servers
+    sh.closed.set()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert 9008 not in sh.device.tcp_servers
+    assert sh("app_process / com.example.Other").status == 1
+
+
+def test_reboot_runs_in_the_background(sh: Harness) -> None:
+    booted_again = threading.Event()
+    sh.device.on_reboot.append(booted_again.set)
+    assert sh("reboot").status == 0
+    assert booted_again.wait(3)
+
+
+def test_a_crashing_command_becomes_an_error_status(sh: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(_: object) -> int:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(shell.COMMANDS, "boom", boom)
+    result = sh("boom; echo after")
+    assert result.out == "after\n"
+    assert result.err == "boom: RuntimeError: bug\n"
+
