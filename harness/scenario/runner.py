@@ -1,0 +1,330 @@
+"""Run one scenario on one leased device: steps in order, each an Allure step, then the verdict.
+
+Theory of operation
+-------------------
+`run_scenario` walks the resolved steps (harness.scenario.model) through a dispatch table, one
+method per step kind. Every step is an Allure step titled `kind: params` with its parameters; each
+spoof's read-back is attached to its step as JSON. At each `expect` (the verdict) and at any failure,
+the screen (PNG), the UI hierarchy (XML) and the device log since the scenario began are attached.
+
+Blame is split by type, because reports must tell them apart:
+- a wrong lock decision raises `VerdictMismatch` (a ProductDefect) naming the expected and the seen
+  notice state, with the notice text when there was one;
+- a dead device, a refused command, a spoof that did not take or a stuck wizard raise
+  InfrastructureError subclasses (the product was not judged);
+- a signal this device cannot produce raises `SpoofUnsupported` (CapabilityMissing): the plugin
+  skips the scenario with that reason.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.errors import DeviceError, HarnessError, InfrastructureError, VerdictMismatch
+from harness.evidence import Evidence
+from harness.notice import NoticeObservation, wait_absent_stable, wait_present
+from harness.profiles import (
+    NoticeProfile,
+    WizardProfile,
+    load_notice_profile,
+    load_wizard_profile,
+    wizard_options,
+)
+from harness.scenario.model import (
+    ActivateStep,
+    AirplaneStep,
+    DataStep,
+    ExpectStep,
+    LocaleStep,
+    LocationStep,
+    NetworkStep,
+    ProxyStep,
+    Scenario,
+    ScreenshotStep,
+    SimStep,
+    TimezoneStep,
+    TravelStep,
+    WaitStep,
+    WifiStep,
+)
+from harness.session import DeviceOps, DeviceSession, LogMark
+from harness.spoof import Spoofer, SpoofUnsupported
+from harness.wizard import walk_wizard
+
+WAIT_CAP_SECONDS = 2.0  # a `wait` really sleeps at most this long; the device clock does the rest
+FACTORY_RESET = ["am", "broadcast", "-a", "android.intent.action.FACTORY_RESET"]
+
+
+class Oracle(Protocol):
+    """What `expect: policy` asks: the state the policy gives for the steps run so far."""
+
+    def __call__(self, scenario: Scenario, steps_so_far: list[Any]) -> str: ...
+
+
+class OracleUnavailable(InfrastructureError):
+    """`expect: policy` was asked for but no oracle is installed."""
+
+
+@dataclass
+class Expectation:
+    line: int
+    expected: str  # locked | unlocked
+    observed: NoticeObservation
+
+
+@dataclass
+class Outcome:
+    """What a scenario run produced; the plugin and the CLI report from it."""
+
+    scenario_id: str
+    serial: str
+    facts: dict[str, str] = field(default_factory=dict)
+    expectations: list[Expectation] = field(default_factory=list)
+    readbacks: list[dict[str, Any]] = field(default_factory=list)
+    step_seconds: list[tuple[str, float]] = field(default_factory=list)
+    verdict: str | None = None  # the last expectation's observed state
+    duration: float = 0.0
+
+
+def run_scenario(scenario: Scenario, session: DeviceSession, device_ops: DeviceOps, evidence: Evidence,
+                 *, notice_profile: NoticeProfile | None = None, wizard_profile: WizardProfile | None = None,
+                 oracle: Oracle | None = None) -> Outcome:
+    """Execute `scenario` on `session`; raise VerdictMismatch on a wrong verdict (see module doc)."""
+    runner = ScenarioRunner(scenario, session, device_ops, evidence,
+                            notice_profile or load_notice_profile("reference"),
+                            wizard_profile or load_wizard_profile("reference"), oracle)
+    return runner.run()
+
+
+class ScenarioRunner:
+    def __init__(self, scenario: Scenario, session: DeviceSession, ops: DeviceOps, evidence: Evidence,
+                 notice: NoticeProfile, wizard: WizardProfile, oracle: Oracle | None) -> None:
+        self.scenario = scenario
+        self.session = session
+        self.ops = ops
+        self.evidence = evidence
+        self.notice = notice
+        self.wizard = wizard
+        self.oracle = oracle
+        self.spoofer = self._new_spoofer()
+        self.outcome = Outcome(scenario.id, session.serial)
+        self.mark: LogMark | None = None
+        self.done: list[Any] = []
+        self.handlers: dict[str, Callable[[Any], dict[str, Any] | None]] = {
+            "reset": self._reset, "factory-reset": self._factory_reset, "reboot": self._reboot,
+            "sim": self._sim, "network": self._network, "location": self._location,
+            "locale": self._locale, "timezone": self._timezone, "wifi": self._wifi, "data": self._data,
+            "airplane": self._airplane, "ip": self._ip, "activate": self._activate, "wait": self._wait,
+            "travel": self._travel, "expect": self._expect, "screenshot": self._screenshot,
+        }
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def run(self) -> Outcome:
+        started = time.monotonic()
+        try:
+            self._begin()
+            for step in self.scenario.steps:
+                self._run_step(step)
+        except SpoofUnsupported:
+            raise  # a skip, not a failure: no failure evidence needed
+        except BaseException as exc:
+            self._attach_state("failure", exc)
+            raise
+        finally:
+            self.outcome.duration = time.monotonic() - started
+        return self.outcome
+
+    def _begin(self) -> None:
+        self.mark = self.session.log_mark()
+        self._record_facts()
+
+    def _run_step(self, step: Any) -> None:
+        params = step.model_dump(exclude={"kind", "line"}, exclude_none=True)
+        title = f"{step.kind}: {_brief(params)}" if params else step.kind
+        t0 = time.monotonic()
+        with self.evidence.step(title, {"line": step.line, **params}):
+            readback = self.handlers[step.kind](step)
+            if readback:
+                self.outcome.readbacks.append(readback)
+                self.evidence.attach_json(f"read-back: {step.kind}", readback)
+        self.outcome.step_seconds.append((step.kind, time.monotonic() - t0))
+        self.done.append(step)
+
+    # --- device lifecycle -------------------------------------------------------------------------
+    def _reset(self, _: Any) -> dict[str, Any]:
+        hints = self.scenario.device
+        self.session = self.ops.fresh_device(self.session, hints.firmware, hints.profile, hints.slots)
+        self.spoofer = self._new_spoofer()
+        self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
+        return {"signal": "device", "facts": self._record_facts()}
+
+    def _factory_reset(self, _: Any) -> dict[str, Any]:
+        self.session.root()
+        self.session.reboot_and_wait(trigger=lambda: self._send_factory_reset())
+        return {"signal": "factory-reset", "radio": self.spoofer.reapply_radio()}
+
+    def _send_factory_reset(self) -> None:
+        result = self.session.shell(FACTORY_RESET, root=True, timeout=10)
+        if not result.ok:
+            raise DeviceError(self.session.serial, f"factory reset broadcast failed: {result.text}")
+
+    def _reboot(self, _: Any) -> dict[str, Any]:
+        self.session.reboot_and_wait()
+        return {"signal": "reboot", "radio": self.spoofer.reapply_radio()}
+
+    # --- signals ----------------------------------------------------------------------------------
+    def _sim(self, step: SimStep) -> dict[str, Any]:
+        return self.spoofer.sims(step.slots)
+
+    def _network(self, step: NetworkStep) -> dict[str, Any]:
+        return self.spoofer.serving_network(step.network)
+
+    def _location(self, step: LocationStep) -> dict[str, Any]:
+        return self.spoofer.location(step.position)
+
+    def _locale(self, step: LocaleStep) -> dict[str, Any]:
+        return self.spoofer.locale(step.locale)
+
+    def _timezone(self, step: TimezoneStep) -> dict[str, Any]:
+        return self.spoofer.timezone(step.timezone)
+
+    def _wifi(self, step: WifiStep) -> dict[str, Any]:
+        return self.spoofer.wifi(step.on, step.ssid)
+
+    def _data(self, step: DataStep) -> dict[str, Any]:
+        return self.spoofer.mobile_data(step.on)
+
+    def _airplane(self, step: AirplaneStep) -> dict[str, Any]:
+        return self.spoofer.airplane(step.on)
+
+    def _ip(self, step: ProxyStep) -> dict[str, Any]:
+        return self.spoofer.ip_country(step.country)
+
+    def _travel(self, step: TravelStep) -> dict[str, Any]:
+        parts: dict[str, Any] = {"signal": "travel"}
+        if step.sims is not None:
+            parts["sim"] = self.spoofer.sims(step.sims)
+        if step.network is not None:
+            parts["network"] = self.spoofer.serving_network(step.network)
+        if step.position is not None:
+            parts["location"] = self.spoofer.location(step.position)
+        return parts
+
+    def _wait(self, step: WaitStep) -> dict[str, Any]:
+        readback: dict[str, Any] = {"signal": "wait", "seconds": step.seconds}
+        if step.seconds > WAIT_CAP_SECONDS:
+            try:
+                readback["clock"] = self.spoofer.advance_clock(step.seconds)
+            except SpoofUnsupported as exc:
+                readback["clock"] = f"not moved: {exc}"
+        time.sleep(min(step.seconds, WAIT_CAP_SECONDS))
+        return readback
+
+    # --- activation -------------------------------------------------------------------------------
+    def _activate(self, step: ActivateStep) -> dict[str, Any]:
+        readback: dict[str, Any] = {"signal": "activate"}
+        if not step.online:
+            readback["data"] = self.spoofer.mobile_data(False)
+        # radio events during boot/wizard may have republished gsm.*: the service reads them now
+        readback["radio"] = self.spoofer.reapply_radio()
+        options = wizard_options(step.online, step.language, step.wifi if step.online else None,
+                                 step.location_services)
+        readback["wizard"] = walk_wizard(self.session, self.wizard, options).as_dict()
+        return readback
+
+    # --- verdict ----------------------------------------------------------------------------------
+    def _expect(self, step: ExpectStep) -> dict[str, Any]:
+        expected = step.state if step.state != "policy" else self._ask_oracle()
+        timeout = step.timeout if step.timeout is not None else self.notice.timeout_seconds
+        if expected == "locked":
+            seen = wait_present(self.session, self.notice, timeout)
+        else:
+            settle = step.settle if step.settle is not None else self.notice.settle_seconds
+            seen = wait_absent_stable(self.session, self.notice, settle, timeout)
+        self.outcome.expectations.append(Expectation(step.line, expected, seen))
+        self.outcome.verdict = "locked" if seen.present else "unlocked" if seen.home else None
+        self._attach_state("verdict")
+        self._judge(step, expected, seen)
+        return {"signal": "expect", "expected": expected, "observed": _observation_dict(seen)}
+
+    def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation) -> None:
+        where = f"{self.scenario.where(step)}"
+        if expected == "locked" and not seen.present:
+            if not seen.home:
+                raise DeviceError(self.session.serial,
+                                  f"{where}: neither the notice nor the home screen appeared "
+                                  f"within the timeout ({seen.describe()})")
+            raise VerdictMismatch("locked", "unlocked", f"{where}: {seen.describe()}")
+        if expected == "unlocked" and seen.present:
+            raise VerdictMismatch("unlocked", "locked", f"{where}: {seen.describe()}")
+        if expected == "unlocked" and not seen.home:
+            raise DeviceError(self.session.serial, f"{where}: cannot judge 'unlocked': {seen.describe()}")
+        if step.text and not re.search(step.text, seen.body or ""):
+            raise VerdictMismatch("locked with a notice matching " + repr(step.text), "locked",
+                                  f"{where}: {seen.describe()}")
+
+    def _ask_oracle(self) -> str:
+        oracle = self.oracle or _default_oracle()
+        state = oracle(self.scenario, list(self.done))
+        if state not in ("locked", "unlocked"):
+            raise OracleUnavailable(f"the oracle answered {state!r}, not locked/unlocked")
+        return state
+
+    def _screenshot(self, step: ScreenshotStep) -> None:
+        self.evidence.attach_png(step.name, self.session.screenshot_png())
+
+    # --- evidence ---------------------------------------------------------------------------------
+    def _record_facts(self) -> dict[str, str]:
+        facts = self.session.facts.as_environment()
+        self.outcome.facts = facts
+        self.evidence.set_environment(facts)
+        return facts
+
+    def _attach_state(self, when: str, error: BaseException | None = None) -> None:
+        """Screenshot, hierarchy and log; best effort, since the device may be what failed."""
+        collectors: list[tuple[str, Callable[[], None]]] = [
+            ("screenshot", lambda: self.evidence.attach_png(f"{when}: screen", self.session.screenshot_png())),
+            ("hierarchy", lambda: self.evidence.attach_xml(f"{when}: UI hierarchy",
+                                                            self.session.dump_hierarchy())),
+            ("log", lambda: self.evidence.attach_text(f"{when}: device log", self._log())),
+        ]
+        missing = []
+        for name, collect in collectors:
+            try:
+                collect()
+            except (HarnessError, OSError) as exc:
+                missing.append(f"{name}: {exc}")
+        if error is not None or missing:
+            self.evidence.attach_text(f"{when}: notes", "\n".join(
+                ([f"error: {type(error).__name__}: {error}"] if error else []) + missing))
+
+    def _log(self) -> str:
+        return self.session.logcat_since(self.mark or LogMark(0, 0))
+
+    def _new_spoofer(self) -> Spoofer:
+        return Spoofer(self.session, self.ops, slots_wanted=self.scenario.device.slots)
+
+
+def _default_oracle() -> Oracle:
+    try:
+        from harness import oracle as oracle_module  # written by another engineer
+    except ImportError as exc:
+        raise OracleUnavailable("expect: policy needs harness.oracle, which is not installed") from exc
+    found = getattr(oracle_module, "expected_state", None)
+    if found is None:
+        raise OracleUnavailable("harness.oracle has no expected_state(scenario, steps)")
+    return found  # type: ignore[no-any-return]
+
+
+def _observation_dict(seen: NoticeObservation) -> dict[str, Any]:
+    return {"present": seen.present, "home": seen.home, "title": seen.title, "body": seen.body,
+            "locale": seen.locale, "checks": seen.checks, "elapsed": round(seen.elapsed, 2)}
+
+
+def _brief(params: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in params.items())
+    return text if len(text) <= 120 else text[:117] + "..."
