@@ -20,6 +20,7 @@ _DURATION = {"anyOf": [
 _SWITCH = {"anyOf": [{"type": "boolean"}, {"enum": ["on", "off", "true", "false", "yes", "no",
                                                     "enabled", "disabled"]}]}
 _WORD = {"type": "string", "minLength": 1}
+_MATRIX_VAR = {"type": "string", "pattern": r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"}
 _CODE = {"anyOf": [{"type": "string", "pattern": r"^\d+$"}, {"type": "integer", "minimum": 0}]}
 
 
@@ -82,7 +83,8 @@ def _step() -> dict[str, Any]:
     values = _step_values()
     assert set(values) == set(STEP_KINDS)
     bare = {"enum": ["reset", "factory-reset", "reboot", "activate"]}
-    keyed = [_obj({kind: schema}, [kind]) for kind, schema in values.items()]
+    # A matrix variable (`expect: ${state}`) is checked by the loader after substitution.
+    keyed = [_obj({kind: {"anyOf": [schema, _MATRIX_VAR]}}, [kind]) for kind, schema in values.items()]
     return {"anyOf": [bare, *keyed]}
 
 

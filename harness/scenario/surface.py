@@ -73,6 +73,8 @@ class Ctx:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             msg = str(err["msg"]).removeprefix("Value error, ")
+            if loc == self.field.rsplit(".", 1)[-1]:
+                loc = ""  # `- locale: x` fails in field `locale`: do not say steps[0].locale.locale
             self.fail(msg, sub=loc or None)
 
 
