@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# Screenshots of Spanish screens need a font with accents; Pillow's bundled one has none.
+if [ ! -d /usr/share/fonts/truetype/dejavu ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >/dev/null 2>&1 || \
+    echo "note: fonts-dejavu-core not installed; screenshots fall back to ASCII" >&2
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
