@@ -153,7 +153,9 @@ class ConsoleSession:
             return handler(self, words[1:])
         extra = self.device.firmware.console_command(words)
         if extra is not None:
-            return extra if extra.startswith("KO:") else _ok(extra)
+            if extra.startswith("KO:"):
+                return extra.rstrip("\r\n") + EOL
+            return _ok(extra)
         handler = COMMANDS.get(name)
         if handler is None:
             raise CommandError(UNKNOWN_COMMAND)
