@@ -150,7 +150,7 @@ class ActivationServer:
     def __init__(self, db: Path | str, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False):
         self.store = ActivationStore(db)
         self.httpd = ActivationHTTPServer((host, port), self.store, verbose=verbose)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="activation-server",
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="activation-server",
                                         daemon=True)
 
     @property
