@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -102,9 +102,9 @@ def test_store_is_durable(tmp_path: Path) -> None:
 class _ForwardingProxy(BaseHTTPRequestHandler):
     """A minimal HTTP proxy that adds X-Forwarded-For with a fixed (Cuban) address."""
 
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         import http.client
         from urllib.parse import urlsplit
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from emulators.virtual.firmware.policy import (
-    ACTIVATED, LOCKED, PolicyError, available_policies, decide, from_wire, load_policy,
+    ACTIVATED,
+    LOCKED,
+    PolicyError,
+    available_policies,
+    decide,
+    from_wire,
+    load_policy,
 )
 from emulators.virtual.firmware.territory import Territory
 
