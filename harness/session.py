@@ -265,7 +265,8 @@ class DeviceSession:
 
     # --- properties and settings -------------------------------------------------------------
     def getprop(self, name: str) -> str:
-        return self.shell(["getprop", name]).text
+        # only the line end is the tool's: spaces at the end belong to the value
+        return self.shell(["getprop", name]).output.rstrip("\r\n")
 
     def getprops(self) -> dict[str, str]:
         """Every property in one round trip (cheaper than N getprop calls for a read-back)."""
