@@ -44,4 +44,4 @@ def test_precedence_and_memory() -> None:
 
 def test_unknown_territory_is_an_error() -> None:
     with pytest.raises(OracleUnknown):
-        expected_state(_sc("- reset\n- location: {lat: 1, lon: 1}\n- activate\n"))
+        expected_state(_sc("- reset\n- location: {lat: 1, lon: 1}\n- activate: {wifi: HomeNet}\n"))
