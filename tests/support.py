@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ SDK_CONSOLE_RANGE = range(5554, 5586)
 
 
 def adb_path() -> str:
-    import adbutils
+    import adbutils  # type: ignore[import-untyped]
 
     return str(adbutils.adb_path())
 
@@ -175,7 +175,7 @@ class ConsoleClient:
     def close(self) -> None:
         self.sock.close()
 
-    def __enter__(self) -> ConsoleClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

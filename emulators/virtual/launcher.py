@@ -303,7 +303,7 @@ class Emulator:
 def _quietly(what: str, action: Any) -> None:
     try:
         action()
-    except Exception as error:  # teardown keeps going when one part fails
+    except Exception as error:  # noqa: BLE001 - teardown keeps going when one part fails
         log.warning("%s failed while stopping: %s", what, error)
 
 

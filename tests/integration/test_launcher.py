@@ -13,7 +13,7 @@ from tests.support import OutputCollector, child_env, virtual_emulator_command, 
 
 
 def run_launcher(home: VirtualHome, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*virtual_emulator_command(), *args], env=child_env(**home.env()),
+    return subprocess.run([*virtual_emulator_command(), *args], env=child_env(**home.env()), check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 
