@@ -22,7 +22,13 @@ import yaml
 from harness.errors import ScenarioError
 from harness.scenario import model as m
 from harness.scenario.surface import Ctx, as_str, parse_duration, parse_step
-from harness.scenario.yamlsource import LineDict, LineList, load_documents, yaml_error_line, yaml_error_message
+from harness.scenario.yamlsource import (
+    LineDict,
+    LineList,
+    load_documents,
+    yaml_error_line,
+    yaml_error_message,
+)
 
 __all__ = ["KNOWN_FIRMWARE", "load_file", "load_paths", "load_text", "parse_duration", "scenario_files"]
 

@@ -9,7 +9,7 @@ keeps the source `line` it came from, so a failure at run time can point at the 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -262,25 +262,7 @@ class ScreenshotStep(_Step):
 
 
 Step = Annotated[
-    Union[
-        ResetStep,
-        FactoryResetStep,
-        RebootStep,
-        SimStep,
-        NetworkStep,
-        LocationStep,
-        LocaleStep,
-        TimezoneStep,
-        WifiStep,
-        DataStep,
-        AirplaneStep,
-        ProxyStep,
-        ActivateStep,
-        WaitStep,
-        TravelStep,
-        ExpectStep,
-        ScreenshotStep,
-    ],
+    ResetStep | FactoryResetStep | RebootStep | SimStep | NetworkStep | LocationStep | LocaleStep | TimezoneStep | WifiStep | DataStep | AirplaneStep | ProxyStep | ActivateStep | WaitStep | TravelStep | ExpectStep | ScreenshotStep,
     Field(discriminator="kind"),
 ]
 
@@ -322,8 +304,29 @@ class Scenario(_Frozen):
 
 
 __all__ = [
-    "ActivateStep", "AirplaneStep", "DataStep", "DeviceHints", "ExpectStep", "FactoryResetStep",
-    "LocaleStep", "LocationStep", "NetworkSpec", "NetworkStep", "Position", "ProxyStep", "RebootStep",
-    "ResetStep", "STEP_KINDS", "Scenario", "ScreenshotStep", "SimSpec", "SimStep", "SourceRef", "Step",
-    "TimezoneStep", "TravelStep", "WaitStep", "WifiStep",
+    "STEP_KINDS",
+    "ActivateStep",
+    "AirplaneStep",
+    "DataStep",
+    "DeviceHints",
+    "ExpectStep",
+    "FactoryResetStep",
+    "LocaleStep",
+    "LocationStep",
+    "NetworkSpec",
+    "NetworkStep",
+    "Position",
+    "ProxyStep",
+    "RebootStep",
+    "ResetStep",
+    "Scenario",
+    "ScreenshotStep",
+    "SimSpec",
+    "SimStep",
+    "SourceRef",
+    "Step",
+    "TimezoneStep",
+    "TravelStep",
+    "WaitStep",
+    "WifiStep",
 ]

@@ -30,10 +30,10 @@ _REGISTRATIONS = ("home", "roaming", "searching", "denied", "off")
 _STATES = ("locked", "unlocked", "policy")
 
 
-def parse_duration(text: str | int | float) -> float:
+def parse_duration(text: str | float) -> float:
     """``"30s"``, ``"5m"``, ``"2h"``, ``"2d"``, ``"1h30m"``, ``"250ms"`` or a number of seconds."""
     if isinstance(text, bool):
-        raise ValueError(f"not a duration: {text!r}")
+        raise ValueError(f"not a duration: {text!r}")  # noqa: TRY004 (callers catch ValueError)
     if isinstance(text, int | float):
         if text < 0:
             raise ValueError(f"a duration cannot be negative: {text!r}")

@@ -10,8 +10,17 @@ import pytest
 from harness.errors import ScenarioError
 from harness.scenario import load_file, load_paths, load_text, parse_duration
 from harness.scenario.model import (
-    ActivateStep, ExpectStep, FactoryResetStep, LocationStep, NetworkStep, ProxyStep, ResetStep, SimStep,
-    TravelStep, WaitStep, WifiStep,
+    ActivateStep,
+    ExpectStep,
+    FactoryResetStep,
+    LocationStep,
+    NetworkStep,
+    ProxyStep,
+    ResetStep,
+    SimStep,
+    TravelStep,
+    WaitStep,
+    WifiStep,
 )
 
 

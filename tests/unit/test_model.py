@@ -6,10 +6,23 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from harness.errors import (
-    ConsoleError, DeviceError, InfrastructureError, ProductDefect, ScenarioError, SpoofMismatch, VerdictMismatch,
+    ConsoleError,
+    DeviceError,
+    InfrastructureError,
+    ProductDefect,
+    ScenarioError,
+    SpoofMismatch,
+    VerdictMismatch,
 )
 from harness.scenario.model import (
-    STEP_KINDS, NetworkSpec, Position, Scenario, SimSpec, SourceRef, Step, TimezoneStep,
+    STEP_KINDS,
+    NetworkSpec,
+    Position,
+    Scenario,
+    SimSpec,
+    SourceRef,
+    Step,
+    TimezoneStep,
 )
 
 

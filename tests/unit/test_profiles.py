@@ -8,7 +8,10 @@ import pytest
 
 from harness.errors import ProfileError
 from harness.profiles import (
-    available, load_notice_profile, load_wizard_profile, wizard_options,
+    available,
+    load_notice_profile,
+    load_wizard_profile,
+    wizard_options,
 )
 
 P = "com.android.provision:id/"
