@@ -302,8 +302,9 @@ class Services:
         self._shell_v1(stream, service.partition(":")[2], pty=False)
 
     def _shell_v1(self, stream: _Stream, command: str, pty: bool) -> None:
-        out = _pty_writer(stream.write) if pty else stream.write
-        io = ShellIO(stdin=stream.read, stdout=out, stderr=out, closed=stream.closed, pty=pty)
+        # With a pty the shell itself does the terminal's onlcr (it sees io.pty), not us.
+        io = ShellIO(stdin=stream.read, stdout=stream.write, stderr=stream.write, closed=stream.closed,
+                     pty=pty)
         self._run_shell(command, io)
 
     def _shell_v2(self, stream: _Stream, request: shellv2.ShellRequest) -> None:
@@ -315,8 +316,6 @@ class Services:
 
         stdout = packet_writer(shellv2.PacketId.STDOUT)
         stderr = stdout if request.pty else packet_writer(shellv2.PacketId.STDERR)
-        if request.pty:
-            stdout = stderr = _pty_writer(stdout)
         io = ShellIO(stdin=stdin.read, stdout=stdout, stderr=stderr, closed=stream.closed,
                      pty=request.pty)
         code = self._run_shell(request.command, io)
@@ -407,11 +406,6 @@ class Services:
         stream.wait_sent()
         time.sleep(0.05)  # let the host read our CLSE before the hang-up
         action()
-
-
-def _pty_writer(write: Callable[[bytes], None]) -> Callable[[bytes], None]:
-    """A pty's line discipline turns "\\n" into "\\r\\n" (onlcr) on the way out."""
-    return lambda data: write(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
 
 
 def _demux_stdin(stream: _Stream, stdin: _Pipe) -> None:
