@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 import threading
@@ -14,7 +15,7 @@ import uiautomator2  # type: ignore[import-untyped]
 
 from emulators.virtual import shell
 from emulators.virtual.device import DeviceConfig, Firmware, Fix, ShellIO, VirtualDevice
-from emulators.virtual.ui.view import Screen, button, column
+from emulators.virtual.ui.view import Screen, View, button, column
 
 U2_ASSETS = Path(uiautomator2.__file__).parent / "assets"
 
@@ -508,3 +509,29 @@ def test_a_crashing_command_becomes_an_error_status(sh: Harness, monkeypatch: py
     assert result.out == "after\n"
     assert result.err == "boom: RuntimeError: bug\n"
 
+
+
+def test_printf(sh: Harness) -> None:
+    assert sh("printf '%s=%d\\n' a 1 b 2").out == "a=1\nb=2\n"
+    assert sh("printf '100%%'").out == "100%"
+
+
+def test_uiautomator2_send_keys_through_adb_keyboard(sh: Harness) -> None:
+    typed: list[str] = []
+    field = View(cls="android.widget.EditText", resource_id="com.example:id/name", focused=True,
+                 clickable=True, style="edit", on_text=typed.append)
+    sh.device.screens.append(Screen("com.example/.Main", column("com.example", [field])))
+    ime_id = "com.github.uiautomator/.AdbKeyboard"
+    assert ime_id not in sh("ime list -s -a").out
+    sh.put("/data/local/tmp/app.apk", (U2_ASSETS / "app-uiautomator.apk").read_bytes())
+    sh("pm install -r -t /data/local/tmp/app.apk")
+    assert sh("ime list -s -a").out.splitlines()[-1] == ime_id
+    assert sh(f"ime enable {ime_id}").out == f"Input method {ime_id}: now enabled for user #0\n"
+    assert sh(f"ime set {ime_id}").out == f"Input method {ime_id} selected for user #0\n"
+    assert sh("settings get secure default_input_method").out == f"{ime_id}\n"
+    text = base64.b64encode("Café 1".encode()).decode()
+    result = sh(f"am broadcast -a ADB_KEYBOARD_INPUT_TEXT --es text {text}")
+    assert 'result=-1, data="success"' in result.out
+    assert typed == ["Café 1"]
+    sh(f"ime disable {ime_id}")
+    assert "result=0" in sh("am broadcast -a ADB_KEYBOARD_HIDE").out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import re
+from collections.abc import Iterator
 
 from emulators.virtual.device import uid_line
 from emulators.virtual.shell.context import COMMANDS, Ctx, ShellExit, UsageError, command
@@ -39,6 +41,44 @@ def _unescape(text: str) -> tuple[str, bool]:
     stop = "\\c" in text
     text = text.split("\\c", 1)[0]
     return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape"), stop
+
+
+@command("printf")
+def printf(ctx: Ctx) -> int:
+    """`printf FORMAT [ARG...]`: %s %d %i %x %c %% and backslash escapes; the format repeats for extra args."""
+    if len(ctx.args) < 2:
+        raise UsageError("printf: Needs 1 argument", 1)
+    fmt, args = _unescape(ctx.args[1])[0], ctx.args[2:]
+    per_round = sum(1 for spec in _PRINTF_SPEC.findall(fmt) if spec != "%%") or 1
+    rounds = max(1, -(-len(args) // per_round))
+    out = [_printf_round(fmt, iter(args[i * per_round:(i + 1) * per_round])) for i in range(rounds)]
+    ctx.out("".join(out))
+    return 0
+
+
+_PRINTF_SPEC = re.compile(r"%[-+ 0#]*\d*(?:\.\d+)?[sdixXcfu%]")
+
+
+def _printf_round(fmt: str, args: Iterator[str]) -> str:
+    return _PRINTF_SPEC.sub(lambda m: _printf_one(m.group(0), args), fmt)
+
+
+def _printf_one(spec: str, args: Iterator[str]) -> str:
+    if spec == "%%":
+        return "%"
+    value = next(args, "")
+    kind = spec[-1]
+    if kind in "dixXu":
+        try:
+            number = int(value or "0", 0)
+        except ValueError as error:
+            raise UsageError(f"printf: invalid number '{value}'", 1) from error
+        return (spec[:-1] + ("d" if kind == "u" else kind)) % number
+    if kind == "f":
+        return spec % float(value or "0")
+    if kind == "c":
+        return value[:1]
+    return spec % value
 
 
 @command("test", "[")

@@ -280,7 +280,10 @@ def _am_broadcast(ctx: Ctx, args: list[str]) -> int:
                 f"from pid={ctx.shell.pid}, uid=2000\n")
         return 255
     ctx.device.broadcast(action, extras)
-    ctx.out("Broadcast completed: result=0\n")
+    from emulators.virtual.shell.ime import adb_keyboard_receiver
+
+    answer = adb_keyboard_receiver(ctx, action, extras)
+    ctx.out(f"Broadcast completed: {answer or 'result=0'}\n")
     return 0
 
 
