@@ -211,6 +211,10 @@ class _Connection:
                 self.sock.sendall(data)
             except OSError:
                 self._mark_dead()
+        # A stream whose CLSE went out is over for its readers too (the host sends no CLSE back),
+        # e.g. the stdin demultiplexer of a finished shell v2 command.
+        for local_id in [i for i in self.streams if not self.transport.is_open(i)]:
+            self.streams.pop(local_id).closed.set()
 
     def close(self) -> None:
         with self.cond:

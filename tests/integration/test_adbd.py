@@ -259,3 +259,11 @@ def test_auth_refused_leaves_device_unauthorized(secure: InProcessDevice,
     monkeypatch.setenv("VIRTUAL_ADB_AUTO_ACCEPT", "0")
     secure.start("unauthorized")
     assert not secure.device.fs.host_path(ADB_KEYS_PATH).exists()
+
+
+def test_finished_shell_v2_commands_leave_no_threads(local: InProcessDevice) -> None:
+    client = local.server.client.device(local.serial)
+    for _ in range(5):
+        assert client.shell2("echo x", v2=True).returncode == 0
+    wait_until(lambda: not [t for t in threading.enumerate() if t.name.startswith("adbd-shell")], 5,
+               message="shell v2 stdin threads to end")
