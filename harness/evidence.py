@@ -18,6 +18,8 @@ from typing import Any
 import allure
 from allure_commons._allure import StepContext  # a step with parameters (allure.step has none)
 
+from harness.errors import ProductDefect
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -52,7 +54,7 @@ class Evidence:
         with self._allure_step(title, shown):
             try:
                 yield record
-            except AssertionError as exc:
+            except (AssertionError, ProductDefect) as exc:  # a wrong verdict: "failed", not "broken"
                 record.status, record.error = "failed", str(exc)
                 raise
             except BaseException as exc:

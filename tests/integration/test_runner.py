@@ -1,0 +1,157 @@
+"""The scenario runner end to end on virtual emulators: verdicts, evidence and blame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from harness.errors import InfrastructureError, VerdictMismatch
+from harness.evidence import Evidence, StepRecord
+from harness.scenario.model import (
+    ActivateStep,
+    DeviceHints,
+    ExpectStep,
+    LocationStep,
+    Position,
+    ResetStep,
+    Scenario,
+    SimSpec,
+    SimStep,
+    SourceRef,
+)
+from harness.scenario.runner import run_scenario
+from harness.session import DeviceSession
+
+pytestmark = pytest.mark.integration
+
+HAVANA = Position(latitude=23.1136, longitude=-82.3666, place="Havana", country="CU")
+MADRID = Position(latitude=40.4168, longitude=-3.7038, place="Madrid", country="ES")
+CUBACEL = SimSpec(slot=0, mcc="368", mnc="01", country="CU", operator="CUBACEL")
+MOVISTAR = SimSpec(slot=0, mcc="214", mnc="07", country="ES", operator="; reboot; ")
+
+
+class EmulatorOps:
+    """DeviceOps for tests: `reset` starts a fresh virtual emulator (new data dir = new identity)."""
+
+    def __init__(self, factory: Any, adb_server: Any) -> None:
+        self.factory = factory
+        self.adb_server = adb_server
+        self.running: Any = None
+
+    def session(self, policy: str = "global") -> DeviceSession:
+        self.running = self.factory.start(firmware="reference", props={"regionlock.policy": policy})
+        return DeviceSession(self.running.serial, self.adb_server.client, self.running.console_port,
+                             self.running.home.token_file)
+
+    def fresh_device(self, session: DeviceSession, firmware: str | None, profile: str | None,
+                     slots: int) -> DeviceSession:
+        session.close()
+        if self.running is not None:
+            self.running.stop()
+        return self.session(firmware or "global")
+
+    def sim_profile_supported(self) -> bool:
+        return False
+
+    def proxy_for_country(self, country: str | None) -> str | None:
+        return None
+
+
+@pytest.fixture
+def ops(emulator_factory: Any, adb_server: Any) -> EmulatorOps:
+    return EmulatorOps(emulator_factory, adb_server)
+
+
+@pytest.fixture
+def session(ops: EmulatorOps) -> Iterator[DeviceSession]:
+    s = ops.session()
+    yield s
+    s.close()
+
+
+def scenario(*steps: Any, name: str = "test") -> Scenario:
+    numbered = [step.model_copy(update={"line": i + 3}) for i, step in enumerate(steps)]
+    return Scenario(id=name, name=name, device=DeviceHints(firmware="global"), steps=tuple(numbered),
+                    source=SourceRef(file="inline.yaml", line=1))
+
+
+def test_havana_with_a_cuban_sim_is_locked(session: DeviceSession, ops: EmulatorOps) -> None:
+    evidence = Evidence(use_allure=False)
+    outcome = run_scenario(scenario(SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA),
+                                    ActivateStep(), ExpectStep(state="locked", timeout=30)),
+                           session, ops, evidence)
+    assert outcome.verdict == "locked"
+    seen = outcome.expectations[0].observed
+    assert seen.title == "Device locked" and seen.locale == "en"
+    assert [s.title.split(":")[0] for s in evidence.steps] == ["sim", "location", "activate", "expect"]
+    assert all(s.status == "passed" for s in evidence.steps)
+    names = [a.name for a in evidence.attachments]
+    assert "read-back: sim" in names and "read-back: location" in names
+    assert {"verdict: screen", "verdict: UI hierarchy", "verdict: device log"} <= set(names)
+    assert outcome.facts["kind"] == "emulator-api31+"
+
+
+def test_madrid_is_unlocked_and_stable_and_a_hostile_name_is_text(session: DeviceSession,
+                                                                  ops: EmulatorOps) -> None:
+    evidence = Evidence(use_allure=False)
+    outcome = run_scenario(scenario(SimStep(slots=(MOVISTAR,)), LocationStep(position=MADRID),
+                                    ActivateStep(), ExpectStep(state="unlocked", timeout=30, settle=1.5)),
+                           session, ops, evidence)
+    seen = outcome.expectations[0].observed
+    assert outcome.verdict == "unlocked" and seen.home and not seen.present
+    assert seen.checks >= 4
+    assert outcome.readbacks[0]["observed"]["gsm.sim.operator.alpha"] == "; reboot; "
+    assert ops.running.process.poll() is None  # the device did not reboot or die
+
+
+def test_a_wrong_verdict_is_a_product_defect_with_the_notice_text(session: DeviceSession,
+                                                                  ops: EmulatorOps) -> None:
+    evidence = Evidence(use_allure=False)
+    with pytest.raises(VerdictMismatch) as info:
+        run_scenario(scenario(SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA), ActivateStep(),
+                              ExpectStep(state="unlocked", timeout=30, settle=1)),
+                     session, ops, evidence)
+    assert (info.value.expected, info.value.observed) == ("unlocked", "locked")
+    assert "Device locked" in str(info.value) and "inline.yaml:6" in str(info.value)
+    assert evidence.steps[-1].status == "failed"
+    assert any(a.name == "failure: screen" for a in evidence.attachments)
+
+
+def test_reset_gives_a_fresh_device(session: DeviceSession, ops: EmulatorOps) -> None:
+    first = ops.running.serial
+    outcome = run_scenario(scenario(ResetStep(), LocationStep(position=MADRID), ActivateStep(),
+                                    ExpectStep(state="unlocked", timeout=30, settle=1)),
+                           session, ops, Evidence(use_allure=False))
+    assert outcome.serial == first  # the outcome names the device the scenario was leased
+    assert outcome.verdict == "unlocked"
+
+
+class KillingEvidence(Evidence):
+    """Kills the emulator when a given step begins: the device dies mid-scenario."""
+
+    def __init__(self, ops: EmulatorOps, at: str) -> None:
+        super().__init__(use_allure=False)
+        self.ops = ops
+        self.at = at
+
+    @contextmanager
+    def step(self, title: str, params: dict[str, Any] | None = None) -> Iterator[StepRecord]:
+        if title.startswith(self.at):
+            self.ops.running.kill()
+        with super().step(title, params) as record:
+            yield record
+
+
+def test_killing_the_emulator_mid_scenario_is_infrastructure(session: DeviceSession,
+                                                             ops: EmulatorOps) -> None:
+    evidence = KillingEvidence(ops, "location")
+    with pytest.raises(InfrastructureError) as info:
+        run_scenario(scenario(SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA), ActivateStep(),
+                              ExpectStep(state="locked", timeout=10)),
+                     session, ops, evidence)
+    assert not isinstance(info.value, VerdictMismatch)
+    assert evidence.steps[-1].status == "broken"
+    assert any(a.name == "failure: notes" for a in evidence.attachments)
