@@ -535,3 +535,11 @@ def test_uiautomator2_send_keys_through_adb_keyboard(sh: Harness) -> None:
     assert typed == ["Café 1"]
     sh(f"ime disable {ime_id}")
     assert "result=0" in sh("am broadcast -a ADB_KEYBOARD_HIDE").out
+
+
+def test_streamed_install_and_cmd_aliases(sh: Harness) -> None:
+    apk = (U2_ASSETS / "app-uiautomator.apk").read_bytes()
+    status, out, _ = sh.raw(f"cmd package 'install' -S {len(apk)}", stdin=apk)
+    assert (status, out) == (0, b"Success\n")
+    assert sh("cmd package list packages uiautomator").out == "package:com.github.uiautomator\n"
+    assert sh("cmd settings get global nope").out == "null\n"

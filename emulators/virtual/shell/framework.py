@@ -10,7 +10,6 @@ import hashlib
 import json
 import threading
 import time
-from pathlib import Path
 
 from emulators.virtual.device import Package, ShellIO
 from emulators.virtual.shell.axml import InvalidApk, package_from_apk
@@ -145,32 +144,43 @@ def _pm_clear(ctx: Ctx, args: list[str]) -> int:
 
 
 def _pm_install(ctx: Ctx, args: list[str]) -> int:
-    _, _, rest = split_flags(args, with_value="iS")
-    if not rest:
+    _, values, rest = split_flags(args, with_value="iS")
+    if "S" in values:  # `adb install` streaming: `cmd package install -S SIZE`, the APK on stdin
+        data = _read_exactly(ctx, int(values["S"] or 0))
+    elif not rest:
         raise UsageError("Error: APK content must be streamed", 255)
-    host = ctx.host_path(rest[-1])
-    if not host.is_file():
+    elif not ctx.host_path(rest[-1]).is_file():
         ctx.out("Failure [INSTALL_FAILED_INVALID_URI]\n")
         return 1
+    else:
+        data = ctx.host_path(rest[-1]).read_bytes()
     try:
-        name = package_from_apk(host.read_bytes())
+        name = package_from_apk(data)
     except InvalidApk:
         ctx.out("Failure [INSTALL_FAILED_INVALID_APK: Failed to parse APK]\n")
         return 1
-    apk_path = _install_apk(ctx, name, host)
+    apk_path = _install_apk(ctx, name, data)
     old = ctx.device.packages.get(name)
     ctx.device.install_package(Package(name, apk_path, (old.version_code if old else 0) + 1))
     ctx.out("Success\n")
     return 0
 
 
-def _install_apk(ctx: Ctx, name: str, source: Path) -> str:
+def _read_exactly(ctx: Ctx, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0 and (chunk := ctx.stdin(min(left, 65536))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _install_apk(ctx: Ctx, name: str, data: bytes) -> str:
     """Copy the APK where PackageManager keeps it: /data/app/~~RAND/NAME-RAND/base.apk."""
     digest = hashlib.sha1(f"{name}{time.time_ns()}".encode()).hexdigest()
     device_path = f"/data/app/~~{digest[:22]}==/{name}-{digest[22:40]}==/base.apk"
     target = ctx.device.fs.host_path(device_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(source.read_bytes())
+    target.write_bytes(data)
     return device_path
 
 

@@ -7,7 +7,7 @@ command), not the product's: test providers, the master switch, and the mock-loc
 from __future__ import annotations
 
 from emulators.virtual.device import Fix
-from emulators.virtual.shell.context import Ctx, UsageError, command
+from emulators.virtual.shell.context import COMMANDS, Ctx, UsageError, command
 from emulators.virtual.shell.framework import appop_mode
 
 SHELL_PACKAGE = "com.android.shell"
@@ -151,6 +151,9 @@ def _package(ctx: Ctx, args: list[str]) -> str:
 
 # --- cmd -----------------------------------------------------------------------------------------
 
+_CMD_ALIASES = {"package": "pm", "activity": "am", "settings": "settings", "appops": "appops"}
+
+
 @command("cmd")
 def cmd(ctx: Ctx) -> int:
     args = ctx.args[1:]
@@ -161,11 +164,10 @@ def cmd(ctx: Ctx) -> int:
         result = _cmd_location(ctx, rest)
         if result is not None:
             return result
-    if service == "package":
-        from emulators.virtual.shell.framework import pm
-
-        ctx.args = ["pm", *rest]
-        return pm(ctx)
+    alias = _CMD_ALIASES.get(service)
+    if alias is not None:  # these services' shell commands are what the old tools wrap
+        ctx.args = [alias, *rest]
+        return COMMANDS[alias](ctx)
     handled = ctx.device.firmware.cmd(service, rest)
     if handled is None:
         ctx.err(f"cmd: Can't find service: {service}\n")
