@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from emulators.virtual.device import ShellIO, VirtualDevice
-from emulators.virtual.shell import builtins, framework, ime, logcat, services, toybox  # noqa: F401 (registers)
+from emulators.virtual.shell import (  # noqa: F401 (importing registers the commands)
+    builtins,
+    framework,
+    ime,
+    logcat,
+    services,
+    system,
+    toybox,
+)
 from emulators.virtual.shell.context import COMMANDS, Writer
 from emulators.virtual.shell.interp import Shell, Streams
 
