@@ -89,6 +89,7 @@ class ConsoleServer:
     def bind(self) -> None:
         """Binds now (so a taken port is reported before anything else starts)."""
         self._listener = bind_listener(self.port, "Console", self.host)
+        self.port = self._listener.getsockname()[1]  # port 0 means "any free port" (tests)
 
     def start(self) -> None:
         if self._listener is None:

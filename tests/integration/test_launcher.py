@@ -171,3 +171,21 @@ def test_output_collector_sees_exit(virtual_home: VirtualHome) -> None:
     collector = OutputCollector(process)
     assert collector.wait_for("never printed", timeout=10) is None
     assert process.wait(10) == 0
+
+
+def test_named_snapshot_is_saved_at_exit_and_loaded_at_start(emulator_factory: EmulatorFactory,
+                                                             tmp_path: Path) -> None:
+    data_dir = tmp_path / "quickboot"
+    first = emulator_factory.start("-snapshot", "quick", data_dir=data_dir)
+    assert first.console_command("geo fix 2.3522 48.8566") == []
+    assert first.stop() == 0
+    second = emulator_factory.start("-snapshot", "quick", data_dir=data_dir)
+    assert "48.856600,2.352200" in second.device.shell("dumpsys location")
+    assert second.stop() == 0
+    cold = emulator_factory.start("-snapshot", "quick", "-no-snapshot-load", data_dir=data_dir)
+    assert "48.856600" not in cold.device.shell("dumpsys location")
+
+
+def test_change_locale(emulator_factory: EmulatorFactory) -> None:
+    emulator = emulator_factory.start("-change-locale", "es-ES")
+    assert emulator.device.shell("getprop persist.sys.locale").strip() == "es-ES"
