@@ -373,6 +373,9 @@ def _run_started(emulator: Emulator) -> int:
     except PortInUse as error:
         log.error("%s", error)
         return 1
+    except Exception:  # a firmware that cannot boot: say why, then stop what did start
+        log.exception("the device failed to start")
+        return 1
     log.info("Console listening on port %d, ADB on port %d (serial %s)", emulator.options.port,
              emulator.options.port + 1, emulator.device.config.serial)
     if emulator.wait_booted():

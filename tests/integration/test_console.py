@@ -131,3 +131,9 @@ def test_pipelined_commands_like_adb_emu(emulator: RunningEmulator, virtual_home
         while chunk := sock.recv(4096):
             data += chunk
     assert data.endswith(b"I am alive!\r\nOK\r\n")
+
+
+def test_adb_emu_kill_stops_the_emulator(emulator: RunningEmulator) -> None:
+    result = emulator.adb("emu", "kill")
+    assert result.stdout.splitlines() == ["OK: killing emulator, bye bye", "OK"]
+    assert emulator.process.wait(10) == 0
