@@ -60,9 +60,12 @@ FACTORY_RESET = ["am", "broadcast", "-a", "android.intent.action.FACTORY_RESET"]
 
 
 class Oracle(Protocol):
-    """What `expect: policy` asks: the state the policy gives for the steps run so far."""
+    """What `expect: policy` asks: the state the policy gives after `scenario.steps[:upto]`.
 
-    def __call__(self, scenario: Scenario, steps_so_far: list[Any]) -> str: ...
+    harness.oracle.expected_state has this shape.
+    """
+
+    def __call__(self, scenario: Scenario, upto: int | None = None) -> str: ...
 
 
 class OracleUnavailable(InfrastructureError):
@@ -269,7 +272,7 @@ class ScenarioRunner:
 
     def _ask_oracle(self) -> str:
         oracle = self.oracle or _default_oracle()
-        state = oracle(self.scenario, list(self.done))
+        state = oracle(self.scenario, upto=len(self.done))
         if state not in ("locked", "unlocked"):
             raise OracleUnavailable(f"the oracle answered {state!r}, not locked/unlocked")
         return state
@@ -316,7 +319,7 @@ def _default_oracle() -> Oracle:
         raise OracleUnavailable("expect: policy needs harness.oracle, which is not installed") from exc
     found = getattr(oracle_module, "expected_state", None)
     if found is None:
-        raise OracleUnavailable("harness.oracle has no expected_state(scenario, steps)")
+        raise OracleUnavailable("harness.oracle has no expected_state(scenario, upto)")
     return found  # type: ignore[no-any-return]
 
 
