@@ -51,7 +51,9 @@ TOKEN_NAME = ".emulator_console_auth_token"
 # --------------------------------------------------------------------------------------------
 
 def _port_free(port: int) -> bool:
+    """Bindable as a listener would bind it (SO_REUSEADDR: TIME_WAIT leftovers do not count)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
