@@ -30,7 +30,7 @@ steps:
   - sim: ES
   - location: Madrid
   - activate
-  - expect: locked
+  - expect: {state: locked, timeout: 8s}   # short: the notice never comes, no need to wait long
 """
 
 
