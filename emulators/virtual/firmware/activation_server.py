@@ -156,7 +156,7 @@ class ActivationServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> ActivationServer:
         self._thread.start()

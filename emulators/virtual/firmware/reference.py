@@ -167,6 +167,9 @@ class ReferenceFirmware(Firmware):
         self._connectivity_changed()
         return True
 
+    def _tap_network(self, ssid: str) -> None:
+        self.connect_wifi(ssid)
+
     def _set_airplane(self, on: bool) -> None:
         """The AIRPLANE_MODE broadcast: radio off/on, Wi-Fi off and back to what it was."""
         settings, saved = self.device.settings, self.device.fs.host_path(AIRPLANE_SAVED_FILE)
@@ -289,7 +292,7 @@ class ReferenceFirmware(Firmware):
             connected=link.wifi_ssid if link.wifi_on and not link.airplane else "",
             location_on=self.location_on(), on_next=self._next_page, on_back=self._previous_page,
             on_language=self._choose_language, on_wifi_toggle=self._toggle_wifi,
-            on_connect=self.connect_wifi, on_location_toggle=self._toggle_location))
+            on_connect=self._tap_network, on_location_toggle=self._toggle_location))
 
     def _sim_lines(self) -> list[str]:
         locale = self.locale()

@@ -7,6 +7,7 @@ texts are the README's contract.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -77,7 +78,7 @@ def _welcome(w: WizardView) -> list[View]:
     for language, (name, _) in LANGUAGES.items():
         item = View(cls="android.widget.TextView", text=name, resource_id=pid(f"language_{language}"),
                     clickable=True, focusable=True, selected=language == current, style="list_item",
-                    on_click=lambda lang=language: w.on_language(lang))
+                    on_click=functools.partial(w.on_language, language))
         items.append(item)
     return items + [footer_button(text(w.locale, "welcome.next"), pid("next"), w.on_next)]
 
@@ -98,7 +99,7 @@ def _wifi(w: WizardView) -> list[View]:
         for ssid in w.networks:
             views.append(View(cls="android.widget.TextView", text=ssid, resource_id=pid("wifi_network"),
                               clickable=True, focusable=True, selected=ssid == w.connected,
-                              style="list_item", on_click=lambda s=ssid: w.on_connect(s)))
+                              style="list_item", on_click=functools.partial(w.on_connect, ssid)))
     views.append(footer_button(text(w.locale, "wifi.skip"), pid("skip"), w.on_next, slot=1))
     views.append(footer_button(text(w.locale, "wifi.next"), pid("next"), w.on_next))
     return views
