@@ -326,3 +326,29 @@ def test_realistic_timing_first_activation_in_havana_locks(phone: Any) -> None:
     assert p.prop("sys.activation.state") == "pending"  # the reply takes seconds
     assert p.verdict(timeout=20) == "locked"
     assert p.notice_shown()
+
+
+def test_identity_telephony_and_runtime_spoof(phone: Any, virtual_home: Any) -> None:
+    avd = make_avd(virtual_home, "cubacel", icc=CUBACEL_ICC, operators=CUBACEL_OPERATORS)
+    p = phone(avd=avd, **{"device.profile": "pixel-6"})
+    assert p.prop("ro.product.model") == "Pixel 6"
+    imei = p.sh("dumpsys iphonesubinfo").split("Device ID (IMEI) slot 0: ")[1].split()[0]
+    assert len(imei) == 15
+    assert (p.prop("gsm.sim.operator.numeric"), p.prop("gsm.sim.operator.iso-country")) == ("36801", "cu")
+    assert (p.prop("gsm.operator.numeric"), p.prop("gsm.operator.alpha")) == ("36801", "CUBACEL")
+    assert "mMcc=368" in p.sh("dumpsys telephony.registry")
+    p.console("gsm voice roaming")
+    assert p.prop("gsm.operator.isroaming") == "true"
+    root(p)
+    p.sh("setprop gsm.operator.numeric 21407")
+    assert p.prop("gsm.operator.numeric") == "21407"  # holds until the next radio event
+    p.console("gsm voice home")
+    assert p.prop("gsm.operator.numeric") == "36801"
+
+
+def test_location_switch_and_dumpsys_location(phone: Any) -> None:
+    p = phone()
+    p.geo("Havana")
+    assert "last location=Location[gps 23.113600,-82.366600" in p.sh("dumpsys location")
+    p.sh("settings put secure location_mode 0")
+    assert "Location Enabled: false" in p.sh("dumpsys location")
