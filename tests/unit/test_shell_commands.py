@@ -14,7 +14,7 @@ import pytest
 import uiautomator2  # type: ignore[import-untyped]
 
 from emulators.virtual import shell
-from emulators.virtual.device import DeviceConfig, Firmware, Fix, ShellIO, VirtualDevice
+from emulators.virtual.device import DeviceConfig, Firmware, Fix, Package, ShellIO, VirtualDevice
 from emulators.virtual.ui.view import Screen, View, button, column
 
 U2_ASSETS = Path(uiautomator2.__file__).parent / "assets"
@@ -543,3 +543,12 @@ def test_streamed_install_and_cmd_aliases(sh: Harness) -> None:
     assert (status, out) == (0, b"Success\n")
     assert sh("cmd package list packages uiautomator").out == "package:com.github.uiautomator\n"
     assert sh("cmd settings get global nope").out == "null\n"
+
+
+def test_monkey_launches_a_package_through_the_firmware(sh: Harness) -> None:
+    sh.device.install_package(Package("com.android.provision", "/system/app/Provision/Provision.apk",
+                                      system=True))
+    result = sh("monkey -p com.android.provision -c android.intent.category.LAUNCHER 1")
+    assert result.status == 0 and "Events injected: 1" in result.out
+    assert sh.firmware.started[-1] == ("com.android.provision", {})
+    assert sh("monkey -p com.nope -c android.intent.category.LAUNCHER 1").status == 252

@@ -281,6 +281,20 @@ def _am_start(ctx: Ctx, args: list[str]) -> int:
     return 0
 
 
+@command("monkey")
+def monkey(ctx: Ctx) -> int:
+    """Only the launch idiom (`monkey -p PKG -c android.intent.category.LAUNCHER 1`, used by
+    uiautomator2's app_start): the firmware's am_start gets the bare package name to resolve."""
+    _, values, _ = split_flags(ctx.args[1:], with_value="pcs")
+    package = values.get("p", "")
+    if not package or package not in ctx.device.packages \
+            or ctx.device.firmware.am_start(package, {}) is not None:
+        ctx.err("** No activities found to run, monkey aborted.\n")
+        return 252
+    ctx.out("Events injected: 1\n## Network stats: elapsed time=12ms (0ms mobile, 0ms wifi, 12ms not connected)\n")
+    return 0
+
+
 def _am_broadcast(ctx: Ctx, args: list[str]) -> int:
     options, extras = parse_intent(args)
     action = options.get("-a", "")
