@@ -230,10 +230,11 @@ def test_pm_install_reads_the_package_from_the_manifest(sh: Harness) -> None:
     assert sh("pm list packages -3").out == "package:com.github.uiautomator\n"
     path = sh("pm path com.github.uiautomator").out
     assert path.startswith("package:/data/app/") and path.endswith("/base.apk\n")
-    assert sh("pm list packages -f").out == f"{path.strip()}=com.github.uiautomator\n"
+    assert sh("pm list packages -f -3").out == f"{path.strip()}=com.github.uiautomator\n"
     assert sh("pm clear com.github.uiautomator").out == "Success\n"
     assert sh("pm uninstall com.github.uiautomator").out == "Success\n"
-    assert sh("pm list packages").out == ""
+    assert "com.github.uiautomator" not in sh("pm list packages").out
+    assert "package:com.android.shell\n" in sh("pm list packages -s").out
 
 
 def test_pm_install_rejects_a_non_apk(sh: Harness) -> None:
@@ -551,4 +552,4 @@ def test_monkey_launches_a_package_through_the_firmware(sh: Harness) -> None:
     result = sh("monkey -p com.android.provision -c android.intent.category.LAUNCHER 1")
     assert result.status == 0 and "Events injected: 1" in result.out
     assert sh.firmware.started[-1] == ("com.android.provision", {})
-    assert sh("monkey -p com.nope -c android.intent.category.LAUNCHER 1").status == 252
+    assert sh("monkey -p com.nope -c android.intent.category.LAUNCHER 1").status == 252  # firmware refused

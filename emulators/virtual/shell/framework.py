@@ -108,12 +108,26 @@ def pm(ctx: Ctx) -> int:
     return handler(ctx, rest)
 
 
+# What every image has, whatever the firmware registers: the framework's own packages.
+BASE_PACKAGES = {name: Package(name, f"/system/{where}/base.apk", system=True) for name, where in (
+    ("android", "framework/framework-res.apk"), ("com.android.shell", "priv-app/Shell"),
+    ("com.android.systemui", "system_ext/priv-app/SystemUIGoogle"), ("com.android.phone", "priv-app/TeleService"),
+    ("com.android.providers.settings", "priv-app/SettingsProvider"),
+    ("com.android.inputmethod.latin", "app/LatinIME"),
+)}
+
+
+def installed(ctx: Ctx) -> dict[str, Package]:
+    with ctx.device.lock:
+        return {**BASE_PACKAGES, **ctx.device.packages}
+
+
 def _pm_list(ctx: Ctx, args: list[str]) -> int:
     if not args or args[0] != "packages":
         raise UsageError("Error: unknown list type", 255)
     flags, _, rest = split_flags(args[1:], digit_flags=True)
     name_filter = rest[0] if rest else ""
-    for pkg in sorted(ctx.device.packages.values(), key=lambda p: p.name):
+    for pkg in sorted(installed(ctx).values(), key=lambda p: p.name):
         if ("3" in flags and pkg.system) or ("s" in flags and not pkg.system) or name_filter not in pkg.name:
             continue
         where = f"{pkg.apk_path}=" if "f" in flags else ""
@@ -127,7 +141,7 @@ def _uid_offset(name: str) -> int:
 
 
 def _pm_path(ctx: Ctx, args: list[str]) -> int:
-    pkg = ctx.device.packages.get(args[0]) if args else None
+    pkg = installed(ctx).get(args[0]) if args else None
     if pkg is None:
         return 1
     ctx.out(f"package:{pkg.apk_path}\n")
@@ -287,8 +301,7 @@ def monkey(ctx: Ctx) -> int:
     uiautomator2's app_start): the firmware's am_start gets the bare package name to resolve."""
     _, values, _ = split_flags(ctx.args[1:], with_value="pcs")
     package = values.get("p", "")
-    if not package or package not in ctx.device.packages \
-            or ctx.device.firmware.am_start(package, {}) is not None:
+    if not package or ctx.device.firmware.am_start(package, {}) is not None:
         ctx.err("** No activities found to run, monkey aborted.\n")
         return 252
     ctx.out("Events injected: 1\n## Network stats: elapsed time=12ms (0ms mobile, 0ms wifi, 12ms not connected)\n")
