@@ -553,3 +553,8 @@ def test_monkey_launches_a_package_through_the_firmware(sh: Harness) -> None:
     assert result.status == 0 and "Events injected: 1" in result.out
     assert sh.firmware.started[-1] == ("com.android.provision", {})
     assert sh("monkey -p com.nope -c android.intent.category.LAUNCHER 1").status == 252  # firmware refused
+
+
+def test_su_in_an_interactive_session_lasts_until_exit(sh: Harness) -> None:
+    status, out, _ = sh.raw("", stdin=b"whoami\nsu\nwhoami\nexit\nwhoami\nexit 2\n")
+    assert (status, out) == (2, b"shell\nroot\nshell\n")

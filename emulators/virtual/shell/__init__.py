@@ -55,6 +55,7 @@ def prompt(shell: Shell) -> str:
 
 def _interactive(shell: Shell, io: ShellIO, streams: Streams) -> int:
     """Read lines until EOF or `exit`; a pty echoes what is typed and shows a prompt."""
+    shell.interactive = True
     lines = _LineReader(io.stdin, streams.stdout if io.pty else None)
     while not io.closed.is_set():
         if io.pty:

@@ -127,6 +127,9 @@ def _test(ctx: Ctx, args: list[str]) -> bool:
 
 @command("exit")
 def exit_(ctx: Ctx) -> int:
+    if ctx.shell.su_stack:  # leaves the `su` of an interactive session, not the session
+        ctx.shell.root = ctx.shell.su_stack.pop()
+        return 0
     status = int(ctx.args[1]) if len(ctx.args) > 1 and ctx.args[1].isdigit() else ctx.shell.status
     raise ShellExit(status & 0xFF)
 
@@ -194,6 +197,10 @@ def su(ctx: Ctx) -> int:
         raise UsageError(f"su: only root is supported here, not '{args[0]}'", 1)
     if args and args[0] == "-c":
         args = args[1:]
+    if not args and ctx.shell.interactive:  # `adb shell` then `su`: the session becomes root
+        ctx.shell.su_stack.append(ctx.shell.root)
+        ctx.shell.root = True
+        return 0
     sub = ctx.shell.child(root=True)
     sub.env["USER"] = sub.env["LOGNAME"] = "root"
     if not args:

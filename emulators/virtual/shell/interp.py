@@ -64,6 +64,8 @@ class Shell:
         self.cwd = cwd
         self.status = 0
         self.exited = False  # `exit` ran: an interactive session ends
+        self.interactive = False
+        self.su_stack: list[bool] = []  # `su` in an interactive session: root until `exit`
         self.pid = 4000 + (id(self) % 1000)
 
     def child(self, *, root: bool | None = None) -> Shell:
