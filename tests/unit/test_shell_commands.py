@@ -558,3 +558,7 @@ def test_monkey_launches_a_package_through_the_firmware(sh: Harness) -> None:
 def test_su_in_an_interactive_session_lasts_until_exit(sh: Harness) -> None:
     status, out, _ = sh.raw("", stdin=b"whoami\nsu\nwhoami\nexit\nwhoami\nexit 2\n")
     assert (status, out) == (2, b"shell\nroot\nshell\n")
+
+
+def test_nohup_and_exec_run_the_rest_of_the_line(sh: Harness) -> None:
+    assert sh("nohup echo a; exec sh -c 'exit 6'; echo never") == Result(6, "a\n", "")

@@ -221,6 +221,23 @@ def _streams(ctx: Ctx):  # -> Streams (imported lazily: interp imports this modu
     return Streams(ctx.stdin, ctx.stdout, ctx.stderr, ctx.closed)
 
 
+@command("nohup", "exec")
+def nohup(ctx: Ctx) -> int:
+    """Run the rest of the line as a command; `exec` then ends the shell with its status."""
+    from emulators.virtual.shell.interp import call, lookup
+
+    args = ctx.args[1:]
+    if not args:
+        return 0
+    fn = lookup(args[0])
+    if fn is None:
+        raise UsageError(f"/system/bin/sh: {args[0]}: inaccessible or not found", 127)
+    status = call(fn, Ctx(ctx.device, ctx.shell, args, ctx.stdin, ctx.stdout, ctx.stderr, ctx.closed, ctx.env))
+    if ctx.name == "exec":
+        raise ShellExit(status)
+    return status
+
+
 @command("which", "command")
 def which(ctx: Ctx) -> int:
     args = [a for a in ctx.args[1:] if not a.startswith("-")]
