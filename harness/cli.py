@@ -237,7 +237,7 @@ def _check_adb() -> Check:
     import adbutils
 
     path = adbutils.adb_path()
-    result = subprocess.run([path, "version"], capture_output=True, text=True, timeout=20)
+    result = subprocess.run([path, "version"], capture_output=True, text=True, timeout=20, check=False)
     first = result.stdout.splitlines()[0] if result.stdout else result.stderr.strip()
     return Check("adb binary", result.returncode == 0, f"{path}: {first}")
 
@@ -277,7 +277,7 @@ def _check_virtual_emulator() -> Check:
     try:
         handle = backend.provision(1)[0]
         return Check("virtual emulator", True, f"{handle.serial} booted in {time.monotonic() - started:.1f}s")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- doctor reports every failure, it never crashes
         return Check("virtual emulator", False, str(exc))
     finally:
         backend.teardown()
@@ -293,7 +293,7 @@ def doctor() -> None:
     for check in CHECKS:
         try:
             result = check()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- one broken check must not hide the others
             result = Check(check.__name__.removeprefix("_check_"), False, str(exc))
         mark = "[green]ok[/]" if result.ok else ("[red]FAIL[/]" if result.required else "[yellow]missing[/]")
         console.print(f"{mark:>18}  {result.name}: {result.detail}")
@@ -345,7 +345,7 @@ def report(
     if tool is None:
         console.print(f"[red]no Allure CLI here[/]: {ALLURE_HOWTO}")
         raise typer.Exit(2)
-    result = subprocess.run([*tool, "generate", str(alluredir), "-o", str(output), "--clean"])
+    result = subprocess.run([*tool, "generate", str(alluredir), "-o", str(output), "--clean"], check=False)
     if result.returncode != 0:
         raise typer.Exit(result.returncode)
     console.print(f"report: {(output / 'index.html').resolve()}  (serve it: {' '.join(tool)} open {output})")

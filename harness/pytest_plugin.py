@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ class HarnessState:
         assert self.backend is not None
         try:
             return self.backend.facts(handle)
-        except Exception as exc:  # facts are nice to have; never fail a run over them
+        except Exception as exc:  # noqa: BLE001 -- facts are nice to have; never fail a run over them
             return {"facts.error": str(exc)}
 
     def device(self) -> DeviceLease:

@@ -60,7 +60,8 @@ class DeviceHandle:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"DeviceHandle: unknown keys {sorted(unknown)}")
-        return cls(**{k: (dict(v) if k == "props" else v) for k, v in data.items()})
+        values: dict[str, Any] = {k: (dict(v) if k == "props" else v) for k, v in data.items()}
+        return cls(**values)
 
     def label(self) -> str:
         return f"{self.serial} ({self.kind}, {self.firmware})"

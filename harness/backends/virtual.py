@@ -102,7 +102,7 @@ def spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[b
     with open(log, "ab") as out:
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, preexec_fn=preexec)
+                                env=env, preexec_fn=preexec)  # noqa: PLW1509 -- only prctl, async-signal-safe
 
 
 def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
@@ -219,7 +219,7 @@ def wait_for_listed(adb: Any, serial: str, timeout: float) -> bool:
 def _boot_completed(adb: Any, serial: str) -> bool:
     try:
         return bool(adb.device(serial).getprop("sys.boot_completed") == "1")
-    except Exception:  # not listed yet, offline, connection reset while it boots
+    except Exception:  # noqa: BLE001 -- not listed yet, offline, connection reset while it boots
         return False
 
 
@@ -364,7 +364,7 @@ class VirtualBackend:
         port = free_port()
         env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
         result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
-                                capture_output=True, text=True, timeout=30)
+                                capture_output=True, text=True, timeout=30, check=False)
         if result.returncode != 0:
             raise BackendError(f"adb -P {port} start-server failed: {result.stderr.strip()}")
         self.adb_server_port = port

@@ -47,7 +47,7 @@ def workspace(tmp_path: Path) -> Path:
 def harness_run(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
     return subprocess.run([*HARNESS, "run", "scenarios", "--alluredir", "allure", *args], cwd=workspace,
-                          env=env, capture_output=True, text=True, timeout=600)
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def allure_results(alluredir: Path) -> dict[str, dict[str, Any]]:
