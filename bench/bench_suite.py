@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.backends.base import BackendOptions  # noqa: E402
-from harness.backends.virtual import VirtualBackend, _adb_client  # noqa: E402
-from harness.cli import RunRequest, pytest_argv, read_events  # noqa: E402
-from harness.scenario.loader import load_paths  # noqa: E402
+from harness.backends.base import BackendOptions
+from harness.backends.virtual import VirtualBackend, _adb_client
+from harness.cli import RunRequest, pytest_argv, read_events
+from harness.scenario.loader import load_paths
 
 
 @dataclass
