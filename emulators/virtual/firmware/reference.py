@@ -52,6 +52,13 @@ DEFAULT_SETTINGS = (
 )
 
 
+def _later(delay: float, action: Any, args: tuple[Any, ...] = ()) -> None:
+    """Run `action` after `delay` on a daemon timer, so a pending timer never holds the process open."""
+    timer = threading.Timer(delay, action, args)
+    timer.daemon = True
+    timer.start()
+
+
 class ReferenceFirmware(Firmware):
     name = "reference"
 
@@ -98,7 +105,7 @@ class ReferenceFirmware(Firmware):
         if delay <= 0:
             self._finish_boot(generation)
         else:
-            threading.Timer(delay, self._finish_boot, (generation,)).start()
+            _later(delay, self._finish_boot, (generation,))
 
     def _finish_boot(self, generation: int) -> None:
         if generation != self.generation:
@@ -202,16 +209,12 @@ class ReferenceFirmware(Firmware):
         if action == "android.intent.action.AIRPLANE_MODE":
             self._set_airplane(self._airplane())
         elif action in ("android.intent.action.FACTORY_RESET", "android.intent.action.MASTER_CLEAR"):
-            threading.Timer(0.1, self._factory_reset_and_reboot).start()
+            _later(0.1, self._factory_reset_and_reboot)
 
     def _factory_reset_and_reboot(self) -> None:
         self.device.log.i("RecoverySystem", "factory reset requested: wiping /data and rebooting")
-        self.device.shutdown()
         self.device.wipe_data()
-        for callback in list(self.device.on_reboot):
-            callback()
-        self.device.root = False
-        self.device.boot()
+        self.device.reboot()
 
     def on_location(self, provider: str, fix: Fix) -> None:
         self.device.log.log("D", "LocationManager", f"{provider} fix {fix.latitude:.6f},{fix.longitude:.6f}")
@@ -321,7 +324,7 @@ class ReferenceFirmware(Firmware):
         if delay <= 0:
             run()
         else:
-            threading.Timer(delay, run).start()
+            _later(delay, run)
 
     def _next_page(self) -> None:
         if PAGES[self.page] == "done":
@@ -437,7 +440,7 @@ class ReferenceFirmware(Firmware):
             reply = activation_client.post_json(url + "/v1/activate", request, proxy)
         except (OSError, ValueError) as exc:
             log.log("E", "Activation", f"{exc}; retrying in {RETRY_SECONDS:.0f} s")
-            threading.Timer(RETRY_SECONDS, self._retry, (generation,)).start()
+            _later(RETRY_SECONDS, self._retry, (generation,))
             return
         if generation != self.generation:
             return
