@@ -327,8 +327,8 @@ class DeviceSession:
         marked = self.shell(["setprop", "debug.harness.boot", marker]).ok and \
             self.getprop("debug.harness.boot") == marker
         running = self.services.stop_all()
-        self._forget_connection_state()
         (trigger or self._send_reboot)()
+        self._forget_connection_state()  # after the trigger: it may itself have needed root
         started = time.monotonic()
         self._wait(lambda: self._rebooted(marker, marked, started), timeout, "the device to reboot")
         self.wait_boot_completed(max(1.0, timeout - (time.monotonic() - started)))

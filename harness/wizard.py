@@ -54,6 +54,7 @@ class WizardWalker:
     session: DeviceSession
     profile: WizardProfile
     options: dict[str, Any]
+    also_done: list[dict[str, Any]] = field(default_factory=list)  # e.g. the lock notice after finish
     clock: Callable[[], float] = time.monotonic
     poll_interval: float = 0.2
     walk: WizardWalk = field(default_factory=WizardWalk)
@@ -65,7 +66,7 @@ class WizardWalker:
         since = self.clock()
         while self.clock() < deadline:
             nodes = dump_nodes(self.session.dump_hierarchy())
-            if find_node(nodes, self.profile.done) is not None:
+            if self._over(nodes):
                 self.walk.finished = True
                 return self.walk
             page = recognise(nodes, self.profile)
@@ -82,6 +83,13 @@ class WizardWalker:
             time.sleep(self.poll_interval)
         raise WizardStuck(self.session.serial, f"setup wizard not finished within {timeout:.0f}s "
                                                f"(walked: {self.walk.pages})")
+
+    def _over(self, nodes: list[Any]) -> bool:
+        """Home screen, or a screen that replaces it once setup is over (a lock notice)."""
+        if find_node(nodes, self.profile.done) is not None:
+            return True
+        finished_once = bool(self.walk.pages) and self.walk.pages[-1] == self.profile.pages[-1].name
+        return finished_once and any(find_node(nodes, sel) is not None for sel in self.also_done)
 
     def _act(self, page: WizardPage, nodes: list[Any]) -> None:
         self.walk.pages.append(page.name)
@@ -111,6 +119,10 @@ class WizardWalker:
 
 
 def walk_wizard(session: DeviceSession, profile: WizardProfile, options: dict[str, Any],
-                timeout: float = 180.0) -> WizardWalk:
-    """Walk the setup wizard with these activation options (see profiles.wizard_options)."""
-    return WizardWalker(session, profile, options).run(timeout)
+                timeout: float = 180.0, also_done: list[dict[str, Any]] | None = None) -> WizardWalk:
+    """Walk the setup wizard with these activation options (see profiles.wizard_options).
+
+    `also_done`: selectors that end the walk once the last page was tapped (the lock notice can
+    replace the home screen the moment setup finishes).
+    """
+    return WizardWalker(session, profile, options, also_done=list(also_done or [])).run(timeout)

@@ -236,7 +236,8 @@ class ScenarioRunner:
         readback["radio"] = self.spoofer.reapply_radio()
         options = wizard_options(step.online, step.language, step.wifi if step.online else None,
                                  step.location_services)
-        readback["wizard"] = walk_wizard(self.session, self.wizard, options).as_dict()
+        walk = walk_wizard(self.session, self.wizard, options, also_done=list(self.notice.selectors))
+        readback["wizard"] = walk.as_dict()
         return readback
 
     # --- verdict ----------------------------------------------------------------------------------

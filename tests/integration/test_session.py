@@ -86,3 +86,12 @@ def test_a_dead_device_is_an_infrastructure_error(session: DeviceSession, runnin
     running.kill()
     with pytest.raises(InfrastructureError):
         session.shell(["echo", "hi"], timeout=5)
+
+
+def test_root_is_regained_after_a_reboot_the_device_triggers_itself(session: DeviceSession) -> None:
+    def reboot_as_root() -> None:  # the trigger needs root; after it, adbd is no longer root
+        session.shell(["reboot"], root=True, timeout=5)
+
+    session.reboot_and_wait(timeout=60, trigger=reboot_as_root)
+    session.setprop("gsm.sim.operator.numeric", "41701")
+    assert session.getprop("gsm.sim.operator.numeric") == "41701"
