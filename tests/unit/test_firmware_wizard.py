@@ -244,3 +244,22 @@ def test_cmd_wifi_alarm_and_dumpsys(make_device) -> None:
     assert "Device ID (IMEI) slot 0:" in firmware.dumpsys("iphonesubinfo", [])
     fix(device, HAVANA)
     assert "last location=Location[gps 23.113600,-82.366600" in firmware.dumpsys("location", [])
+
+
+def test_double_tap_during_a_realistic_transition_does_not_skip_a_page(make_device) -> None:
+    device = make_device(timing="realistic", **{"timing.boot_seconds": "0"})
+    tap(device, "next")
+    tap(device, "next")
+    assert device.wait_ui(lambda: page(device) == "page_sim", 3)
+    assert not device.wait_ui(lambda: page(device) == "page_wifi", 2)
+
+
+def test_auto_time_on_resyncs_the_clock(make_device) -> None:
+    import time
+
+    device = make_device()
+    device.firmware.cmd("alarm", ["set-time", "1000"])
+    assert device.clock.now() < 100
+    device.settings.put("global", "auto_time", "0")
+    device.settings.put("global", "auto_time", "1")
+    assert abs(device.clock.now() - time.time()) < 5

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ class ReferenceFirmware(Firmware):
         self.networks: list[telephony.Network | None] = []
         self.identity: identity.Identity | None = None
         self._worker: threading.Thread | None = None
+        self._transition_pending = False
         self._server: ActivationServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -87,6 +89,7 @@ class ReferenceFirmware(Firmware):
             self.generation += 1
             generation = self.generation
             self.page = 0
+            self._transition_pending = False
         with device.lock:
             device.screens.clear()
         self.identity = identity.load_identity(self.config.data_dir / "identity.json", self.profile, self.slots)
@@ -199,6 +202,8 @@ class ReferenceFirmware(Firmware):
     def on_setting_changed(self, ns: str, key: str, value: str | None) -> None:
         if key in ("wifi_on", "mobile_data", "data_roaming", "location_mode"):
             self._connectivity_changed()
+        elif ns == "global" and key == "auto_time" and value == "1":
+            self.device.clock.set(time.time())  # network time comes back: the manual offset is gone
 
     def on_prop_changed(self, key: str, value: str) -> None:
         if key == "ctl.restart" and value == "zygote":
@@ -314,10 +319,20 @@ class ReferenceFirmware(Firmware):
             self._set_screens([self._wizard_screen()])
 
     def _after_delay(self, action: Any) -> None:
-        """Run a screen change now (fast) or after the profile's screen delay (realistic)."""
+        """Run a screen change now (fast) or after the profile's screen delay (realistic).
+
+        Taps during a pending transition are ignored, as a real wizard ignores them mid-animation,
+        so a double tap never skips a page.
+        """
+        with self.lock:
+            if self._transition_pending:
+                return
+            self._transition_pending = True
         delay, generation = self.timing.screen_delay(), self.generation
 
         def run() -> None:
+            with self.lock:
+                self._transition_pending = False
             if generation == self.generation:
                 action()
 
