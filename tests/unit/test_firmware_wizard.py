@@ -263,3 +263,11 @@ def test_auto_time_on_resyncs_the_clock(make_device) -> None:
     device.settings.put("global", "auto_time", "0")
     device.settings.put("global", "auto_time", "1")
     assert abs(device.clock.now() - time.time()) < 5
+
+
+def test_zygote_restart_rerenders_in_the_new_locale_every_time(make_device) -> None:
+    device = make_device()
+    for locale, title in (("es-ES", "Te damos la bienvenida"), ("en-US", "Welcome"), ("es-ES", "Te damos la bienvenida")):
+        device.props.set("persist.sys.locale", locale)
+        device.props.set("ctl.restart", "zygote")
+        assert device.top_screen().find(P + "title").text == title

@@ -207,6 +207,8 @@ class ReferenceFirmware(Firmware):
 
     def on_prop_changed(self, key: str, value: str) -> None:
         if key == "ctl.restart" and value == "zygote":
+            # ctl.* are one-shot triggers: clear it so the next restart is a change again
+            self.device.props.set("ctl.restart", "", notify=False)
             self.device.log.i("Zygote", "restarting the framework")
             self._start_ui()
 
