@@ -155,3 +155,18 @@ def test_killing_the_emulator_mid_scenario_is_infrastructure(session: DeviceSess
     assert not isinstance(info.value, VerdictMismatch)
     assert evidence.steps[-1].status == "broken"
     assert any(a.name == "failure: notes" for a in evidence.attachments)
+
+
+def test_realistic_timing_is_waited_on_not_slept_through(emulator_factory: Any, adb_server: Any) -> None:
+    # slow boot, 0.3-1.5 s page transitions and a 2-6 s activation reply: every wait is a condition
+    ops = EmulatorOps(emulator_factory, adb_server)
+    ops.running = emulator_factory.start(firmware="reference", timeout=90,
+                                         props={"timing": "realistic", "timing.seed": "7"})
+    session = DeviceSession(ops.running.serial, adb_server.client, ops.running.console_port,
+                            ops.running.home.token_file)
+    session.wait_boot_completed(timeout=90)
+    outcome = run_scenario(scenario(SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA),
+                                    ActivateStep(), ExpectStep(state="locked", timeout=30)),
+                           session, ops, Evidence(use_allure=False))
+    assert outcome.verdict == "locked"
+    session.close()
