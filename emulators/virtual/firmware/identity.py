@@ -100,7 +100,7 @@ def load_identity(path: Path, profile: DeviceProfile, slots: int) -> Identity:
     serial = data.get("serial") or "EMULATOR" + "".join(rng.choice("0123456789ABCDEF") for _ in range(8))
     changed = not path.exists()
     while len(imeis) < slots:
-        imeis.append(make_imei(profile.tac, rng))  # type: ignore[arg-type]
+        imeis.append(make_imei(profile.tac, rng))
         changed = True
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)

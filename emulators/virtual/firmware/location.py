@@ -1,24 +1,10 @@
-"""`cmd location` and `dumpsys location`: test providers, the master switch, the last fixes."""
+"""`dumpsys location` and the fix the activation uses (the shell models `cmd location` itself)."""
 
 from __future__ import annotations
 
 import time
 
 from emulators.virtual.device import Fix, LocationState
-
-USAGE_ERROR = 255
-
-
-def parse_lat_lon(value: str) -> tuple[float, float] | None:
-    """`--location LAT,LON` (latitude first, as Android's shell command takes it)."""
-    try:
-        lat_text, lon_text = value.split(",", 1)
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return lat, lon
 
 
 def latest_fix(state: LocationState) -> tuple[str, Fix] | None:
