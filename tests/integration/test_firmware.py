@@ -352,3 +352,23 @@ def test_location_switch_and_dumpsys_location(phone: Any) -> None:
     assert "last location=Location[gps 23.113600,-82.366600" in p.sh("dumpsys location")
     p.sh("settings put secure location_mode 0")
     assert "Location Enabled: false" in p.sh("dumpsys location")
+
+
+def test_ip_behind_a_proxy_decides_when_nothing_else_can(phone: Any) -> None:
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.unit.test_firmware_activation_server import _ForwardingProxy  # adds a Cuban X-Forwarded-For
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        p = phone("-no-sim")
+        p.sh(f"settings put global http_proxy 127.0.0.1:{proxy.server_address[1]}")
+        p.geo("Madrid")
+        p.walk_wizard(location=False)  # no GPS, no SIM, no network: only the IP can place it
+        assert p.verdict() == "locked"
+        assert "signal=ip" in p.sh("logcat -d -s RegionLock")
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
