@@ -84,6 +84,10 @@ class SimSpec(_Frozen):
         """MCC+MNC as Android prints it (`gsm.sim.operator.numeric`), e.g. ``36801``."""
         return None if self.absent else f"{self.mcc}{self.mnc}"
 
+    def __str__(self) -> str:
+        card = "no SIM" if self.absent else _plmn_text(self.country, self.mcc, self.mnc, self.operator)
+        return f"slot {self.slot}: {card}"
+
 
 class NetworkSpec(_Frozen):
     """The serving network. PLMN fields left None mean: the SIM's own PLMN."""
@@ -108,6 +112,13 @@ class NetworkSpec(_Frozen):
     def plmn(self) -> str | None:
         return None if self.mcc is None else f"{self.mcc}{self.mnc}"
 
+    def __str__(self) -> str:
+        if self.registration == "off":
+            return "radio off"
+        where = "the SIM's PLMN" if self.mcc is None else _plmn_text(
+            self.country, self.mcc, self.mnc, self.operator)
+        return f"{self.registration} on {where}"
+
 
 class Position(_Frozen):
     """A GPS fix. `territory` is what the *harness* believes (e.g. ``UA-43``), for reports/oracle."""
@@ -120,6 +131,14 @@ class Position(_Frozen):
 
     _v_country = field_validator("country")(_check_alpha2)
 
+    def __str__(self) -> str:
+        point = f"{self.latitude:.4f}, {self.longitude:.4f}"
+        return f"{self.place} ({point})" if self.place else point
+
+
+def _plmn_text(country: str | None, mcc: str | None, mnc: str | None, operator: str | None) -> str:
+    return " ".join(part for part in (country, f"{mcc}/{mnc}", operator) if part)
+
 
 # --------------------------------------------------------------------------------------------
 # Steps
@@ -127,6 +146,26 @@ class Position(_Frozen):
 
 class _Step(_Frozen):
     line: int = 0
+
+    def summary(self) -> str:
+        """One line for reports: `sim: slot 0: CU 368/01 Cubacel`, `location: Havana (…)`."""
+        parts = []
+        for name in type(self).model_fields:
+            if name in ("kind", "line"):
+                continue
+            value = getattr(self, name)
+            if value is None and name != "position":
+                continue
+            parts.append(f"{name}={_readable(value)}")
+        return f"{self.kind}: {', '.join(parts)}" if parts else str(self.kind)
+
+
+def _readable(value: object) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, tuple):
+        return "; ".join(_readable(v) for v in value)
+    return str(value)
 
 
 class ResetStep(_Step):

@@ -147,7 +147,7 @@ class ScenarioRunner:
 
     def _run_step(self, step: Any) -> None:
         params = step.model_dump(exclude={"kind", "line"}, exclude_none=True)
-        title = f"{step.kind}: {_brief(params)}" if params else step.kind
+        title = step.summary()
         t0 = time.monotonic()
         with self.evidence.step(title, {"line": step.line, **params}):
             readback = self.handlers[step.kind](step)
@@ -326,7 +326,3 @@ def _observation_dict(seen: NoticeObservation) -> dict[str, Any]:
     return {"present": seen.present, "home": seen.home, "title": seen.title, "body": seen.body,
             "locale": seen.locale, "checks": seen.checks, "elapsed": round(seen.elapsed, 2)}
 
-
-def _brief(params: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in params.items())
-    return text if len(text) <= 120 else text[:117] + "..."
