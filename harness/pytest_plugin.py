@@ -72,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="adb backend: a device serial already on the adb server (repeatable)")
     group.addoption("--policy", default=None,
                     help="virtual backend: region-lock firmware the devices boot with (default global)")
+    group.addoption("--exit-proxy", action="append", type=_exit_proxy, default=[], metavar="CC=HOST:PORT",
+                    help="an HTTP proxy of the lab that exits in country CC, used by the `ip` step "
+                         "(repeatable; the adb backend has none otherwise, the virtual one starts local "
+                         "stand-ins)")
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
@@ -89,6 +93,18 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise pytest.UsageError(f"--devices must be at least 1, got {value}")
     return value
+
+
+def _exit_proxy(text: str) -> tuple[str, str]:
+    """`CC=host:port` -> ("CC", "host:port"), the form `settings put global http_proxy` takes."""
+    country, sep, address = text.partition("=")
+    host, colon, port = address.rpartition(":")
+    country = country.strip().upper()
+    if not sep or len(country) != 2 or not country.isalpha():
+        raise pytest.UsageError(f"--exit-proxy wants CC=host:port with a two-letter country, got {text!r}")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise pytest.UsageError(f"--exit-proxy {country}: wants host:port with a port 1-65535, got {address!r}")
+    return country, address
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +142,8 @@ def backend_options(config: pytest.Config) -> BackendOptions:
     workdir = config.getoption("harness_workdir")
     return BackendOptions(serials=tuple(config.getoption("serial") or ()),
                           policy=config.getoption("policy"),
-                          work_dir=Path(workdir) if workdir else None)
+                          work_dir=Path(workdir) if workdir else None,
+                          exit_proxies=tuple(config.getoption("exit_proxy") or ()))
 
 
 @dataclass

@@ -77,7 +77,7 @@ class AdbBackend:
 
 
 class AdbDeviceOps:
-    """DeviceOps for a device we do not own: no new identity, no firmware swap, no proxies."""
+    """DeviceOps for a device we do not own: no new identity, no firmware swap, only configured proxies."""
 
     def __init__(self, backend: AdbBackend, handle: DeviceHandle) -> None:
         self.backend = backend
@@ -102,4 +102,6 @@ class AdbDeviceOps:
         return False
 
     def proxy_for_country(self, country: str | None) -> str | None:
-        return None
+        """Only what the user configured (`--exit-proxy CC=host:port`): a device we do not own reaches
+        the host's loopback only by chance, so no local stand-in proxy is offered."""
+        return None if country is None else self.backend.options.exit_proxy(country)

@@ -96,6 +96,11 @@ class BackendOptions:
     policy: str | None = None
     work_dir: Path | None = None  # where the virtual backend puts its data; a temp dir if None
     extra_props: tuple[tuple[str, str], ...] = ()
+    # country (upper case) -> "host:port" of an HTTP proxy the lab has that exits there (--exit-proxy)
+    exit_proxies: tuple[tuple[str, str], ...] = ()
+
+    def exit_proxy(self, country: str) -> str | None:
+        return dict(self.exit_proxies).get(country.upper())
 
 
 def load_backend(spec: str, options: BackendOptions) -> Backend:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
+from harness.backends.exitproxy import ExitProxyPool
 
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
@@ -263,6 +264,9 @@ class VirtualBackend:
         self._emulators: dict[str, EmulatorProcess] = {}
         self._lock = threading.Lock()
         self._torn_down = False
+        # stand-in country exits for the `ip` step, started on first use in whichever process
+        # runs scenarios (a worker under xdist) and stopped by that process's teardown
+        self.exit_proxies = ExitProxyPool()
         atexit.register(self.teardown)
 
     @property
@@ -296,6 +300,7 @@ class VirtualBackend:
             if self._torn_down:
                 return
             self._torn_down = True
+        self.exit_proxies.stop_all()
         for emu in list(self._emulators.values()):
             emu.stop()
         if self.adb_server_port is not None and self._work_dir is not None:
@@ -445,4 +450,17 @@ class VirtualDeviceOps:
         return True
 
     def proxy_for_country(self, country: str | None) -> str | None:
-        return None  # no country-exit proxies in the virtual lab yet: the step is skipped, not faked
+        """A proxy exiting in `country`: the user's (`--exit-proxy`), else a local stand-in that
+        announces an address of the country in X-Forwarded-For (the virtual emulator runs on this
+        host, so 127.0.0.1 reaches it). None when the harness's IP table has no range for it: the
+        step is then skipped, never faked with a wrong address."""
+        if country is None:
+            return None
+        configured = self.backend.options.exit_proxy(country)
+        if configured is not None:
+            return configured
+        from harness.iprange import has_country
+
+        if not has_country(country):
+            return None
+        return self.backend.exit_proxies.for_country(country).address
