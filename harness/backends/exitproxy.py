@@ -127,9 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (ProxyRequestError, OSError) as exc:
             self._fail(400 if isinstance(exc, ProxyRequestError) else 502, str(exc))
             return
+        self.server.proxy._record(Forwarded("CONNECT", self.path, 200))
         self.send_response(200, "Connection established")
         self.end_headers()
-        self.server.proxy._record(Forwarded("CONNECT", self.path, 200))
         with upstream:
             _pump(self.connection, upstream)
         self.close_connection = True
@@ -145,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, http.client.HTTPException) as exc:
             self._fail(502, f"upstream {self.path}: {exc}")
             return
+        # recorded before the client can see the reply, so a caller never races its own record
+        self.server.proxy._record(Forwarded(self.command, self.path, status))
         self.send_response(status, reason)
         for key, value in response_headers(headers, len(payload)):
             self.send_header(key, value)
@@ -152,7 +154,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
         self.close_connection = True
-        self.server.proxy._record(Forwarded(self.command, self.path, status))
 
     def _send_upstream(self, target: Target, body: bytes) -> tuple[int, str, list[tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=UPSTREAM_TIMEOUT)
@@ -179,6 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length))
 
     def _fail(self, status: int, message: str) -> None:
+        self.server.proxy._record(Forwarded(self.command or "?", self.path, status))
         data = (message + "\n").encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
@@ -187,7 +189,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self.close_connection = True
-        self.server.proxy._record(Forwarded(self.command or "?", self.path, status))
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the proxy's record of requests is `ExitProxy.forwarded`, not stderr noise."""
@@ -255,7 +256,7 @@ class ExitProxy:
         if self._server is None:
             server = _Server((self._host, 0), _Handler)
             server.proxy = self
-            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=f"exit-proxy-{self.country or self.forwarded_for}",
                                             daemon=True)
             self._server = server
