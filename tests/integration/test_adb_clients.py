@@ -26,7 +26,7 @@ THREADTIME = re.compile(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+ +\d+ [VDIWEF] .+
 
 def u2_apk() -> Path:
     """uiautomator2's own helper APK, bundled in the installed package: a real, small APK."""
-    import uiautomator2  # type: ignore[import-untyped]
+    import uiautomator2
 
     apk = Path(uiautomator2.__file__).parent / "assets" / "app-uiautomator.apk"
     assert apk.is_file(), f"uiautomator2 no longer bundles {apk}"
