@@ -3,6 +3,11 @@
 `fast` makes everything immediate, for quick tests. `realistic` takes seconds, with jitter drawn
 from a seeded generator (`timing.seed`), so a harness that sleeps instead of waiting on conditions
 fails here the way it would on a real device, yet a failing run can be replayed.
+
+Each kind of delay (boot, screen, activation) has its own generator, seeded from the seed and the
+kind: the boot, the wizard taps and the activation worker draw from different threads, and with one
+shared generator a different interleaving would hand every later draw a different value. Separate
+streams make the n-th page transition take the same time in every run with the same seed.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ class Timing:
         if name not in PROFILES:
             raise UnknownTiming(f"timing={name!r} is unknown (known: {', '.join(PROFILES)})")
         self.profile = PROFILES[name]
-        self._rng = random.Random(seed)
+        self._rngs = {kind: random.Random(f"{seed}/{kind}") for kind in ("boot", "screen", "activation")}
         self._lock = threading.Lock()
         self._boot_override = boot_seconds
 
@@ -48,17 +53,17 @@ class Timing:
     def boot_delay(self) -> float:
         if self._boot_override is not None:
             return self._boot_override
-        return self._draw(self.profile.boot)
+        return self._draw("boot", self.profile.boot)
 
     def screen_delay(self) -> float:
-        return self._draw(self.profile.screen)
+        return self._draw("screen", self.profile.screen)
 
     def activation_delay(self) -> float:
-        return self._draw(self.profile.activation)
+        return self._draw("activation", self.profile.activation)
 
-    def _draw(self, bounds: tuple[float, float]) -> float:
+    def _draw(self, kind: str, bounds: tuple[float, float]) -> float:
         low, high = bounds
         if high <= 0:
             return 0.0
         with self._lock:
-            return self._rng.uniform(low, high)
+            return self._rngs[kind].uniform(low, high)
