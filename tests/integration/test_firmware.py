@@ -1,13 +1,18 @@
 """The reference firmware end to end: fresh virtual emulators driven only through adb, the emulator
 console and uiautomator2, as a harness drives a real device (no reaching into firmware objects).
 
-Every wait is on a condition (a property, a view), never a sleep, so the same helpers pass with
-`realistic` timing.
+Every acceptance test runs twice, with `fast` and with `realistic` timing (issue 3: "with realistic
+timing the same tests pass"). Every wait is on a condition (a property, a view, the next boot) with a
+deadline, never a sleep, so a test that passes fast but relies on the order of events fails here.
+Realistic runs shorten only the boot (`timing.boot_seconds`, see TIMINGS); the wizard transitions
+and activation replies keep their seeded realistic delays, and one test keeps the full-length boot.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,16 @@ CUBACEL_OPERATORS = """<resources><string-array name="numeric_operator">
 </string-array></resources>"""
 
 
+# Emulator props per timing. `realistic` keeps the profile's page (0.3-1.5 s) and activation (2-6 s)
+# delays but boots in 3 s instead of ~20 s: what the tests wait on is the same, and the suite stays
+# within the CI budget. `realistic-full-boot` is the profile untouched.
+TIMINGS: dict[str, dict[str, str]] = {
+    "fast": {"timing": "fast"},
+    "realistic": {"timing": "realistic", "timing.boot_seconds": "3"},
+    "realistic-full-boot": {"timing": "realistic"},
+}
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -48,7 +63,7 @@ class Phone:
     """One fresh emulator with the reference firmware, and the verbs these tests need."""
 
     def __init__(self, emulator: Any) -> None:
-        import uiautomator2  # type: ignore[import-untyped]
+        import uiautomator2
 
         self.emulator = emulator
         self.adb = emulator.device
@@ -97,6 +112,10 @@ class Phone:
         self.tap("finish")
         wait_for(lambda: self.sh("settings get secure user_setup_complete") == "1", 10, "setup complete")
 
+    def activation_state(self, state: str, timeout: float = 15.0) -> None:
+        """Wait for `sys.activation.state` to read `state` (it is set just after the event that causes it)."""
+        wait_for(lambda: self.prop("sys.activation.state") == state, timeout, f"sys.activation.state={state!r}")
+
     def verdict(self, timeout: float = 15.0) -> str:
         """`activated` or `locked` once the activation has answered."""
         return wait_for(lambda: self.prop("sys.activation.state") in ("activated", "locked")
@@ -132,6 +151,8 @@ def _safe(read: Callable[[], str]) -> str:
 
 
 def make_avd(home: Any, name: str, icc: str = "", operators: str = "", config: str = "") -> str:
+    """An AVD named `name-<random>`: HOME is per worker, and one test runs once per timing there."""
+    name = f"{name}-{uuid.uuid4().hex[:8]}"
     folder = Path(home.avd_home) / f"{name}.avd"
     (folder / "modem_simulator").mkdir(parents=True)
     (folder / "config.ini").write_text(config or "hw.device.name=pixel\n")
@@ -143,24 +164,48 @@ def make_avd(home: Any, name: str, icc: str = "", operators: str = "", config: s
     return name
 
 
-@pytest.fixture
-def phone(emulator_factory: Any) -> Any:
-    phones: list[Phone] = []
+@pytest.fixture(params=["fast", "realistic"])
+def timing(request: pytest.FixtureRequest) -> str:
+    """The TIMINGS entry every phone of the test starts with; a test pins one by parametrising `timing`."""
+    return str(request.param)
 
-    def start(*args: str, policy: str = "global", timing: str = "fast", avd: str | None = None,
-              **props: str) -> Phone:
-        emulator = emulator_factory.start(*args, firmware="reference", avd=avd, timeout=60.0,
-                                          props={"regionlock.policy": policy, "timing": timing, **props})
+
+@pytest.fixture
+def phone(emulator_factory: Any, timing: str, request: pytest.FixtureRequest) -> Any:
+    phones: list[Phone] = []
+    # a seed per test: runs differ in their delays (more orders exercised), yet each run replays exactly
+    seed = str(zlib.crc32(request.node.name.encode()) % 10_000)
+
+    def start(*args: str, policy: str = "global", avd: str | None = None, **props: str) -> Phone:
+        knobs = {"regionlock.policy": policy, **TIMINGS[timing], "timing.seed": seed, **props}
+        emulator = emulator_factory.start(*args, firmware="reference", avd=avd, timeout=60.0, props=knobs)
         started = Phone(emulator)
         phones.append(started)
+        # the knob really reached the firmware (boot props are seen as vendor.<name>)
+        assert started.prop("vendor.timing") == knobs["timing"]
         return started
 
     yield start
     for p in phones:
-        _safe(lambda p=p: p.close() or "")
+        try:
+            p.close()
+        except Exception:  # noqa: BLE001, S110 - teardown of a device that may already be gone
+            pass
 
 
-@pytest.mark.parametrize("place", ["Havana", "Tehran", "Pyongyang", "Damascus", "Khartoum", "Simferopol"])
+def places_by_timing(places: list[str], realistic: list[str]) -> list[Any]:
+    """(timing, place) rows: every place fast, a few realistic.
+
+    Which territory a place is in is decided by the server from the coordinates alone; timing changes
+    only when things happen, which is the same for every place. So the realistic rows cover one
+    country and one border case each, and the budget goes to the tests whose sequences differ.
+    """
+    return ([pytest.param("fast", place, id=f"fast-{place}") for place in places]
+            + [pytest.param("realistic", place, id=f"realistic-{place}") for place in realistic])
+
+
+@pytest.mark.parametrize(("timing", "place"), places_by_timing(
+    ["Havana", "Tehran", "Pyongyang", "Damascus", "Khartoum", "Simferopol"], realistic=["Havana", "Simferopol"]))
 def test_first_activation_in_a_prohibited_territory_locks(phone: Any, place: str) -> None:
     p = phone()
     p.geo(place)
@@ -172,7 +217,8 @@ def test_first_activation_in_a_prohibited_territory_locks(phone: Any, place: str
     assert "verdict=locked" in logs and "signal=gps" in logs
 
 
-@pytest.mark.parametrize("place", ["Madrid", "Kyiv", "Juba", "Dandong", "Key West"])
+@pytest.mark.parametrize(("timing", "place"), places_by_timing(
+    ["Madrid", "Kyiv", "Juba", "Dandong", "Key West"], realistic=["Madrid", "Key West"]))
 def test_first_activation_elsewhere_does_not_lock(phone: Any, place: str) -> None:
     p = phone()
     p.geo(place)
@@ -189,7 +235,7 @@ def test_activated_in_madrid_then_havana_with_a_cuban_sim_stays_unlocked(phone: 
     p.walk_wizard()
     assert p.verdict() == "activated"
     # the SIM swap: the modem simulator re-reads the ICC profile at the next boot
-    (Path(virtual_home.avd_home) / "traveller.avd" / "modem_simulator" / "iccprofile_for_sim0.xml").write_text(
+    (Path(virtual_home.avd_home) / f"{avd}.avd" / "modem_simulator" / "iccprofile_for_sim0.xml").write_text(
         CUBACEL_ICC)
     p.geo("Havana")
     p.reboot()
@@ -233,7 +279,7 @@ def test_locked_notice_survives_back_home_and_reboot(phone: Any) -> None:
     p.u2.press("home")
     assert p.notice_shown(timeout=1.0)
     p.reboot()
-    assert p.prop("sys.activation.state") == "locked"
+    assert p.verdict() == "locked"  # restored from the device just after boot_completed
     assert p.notice_shown()
 
 
@@ -262,6 +308,8 @@ def test_offline_through_setup_then_first_online_in_havana_locks(phone: Any) -> 
     assert p.prop("gsm.sim.state") == "ABSENT"
     p.geo("Havana")
     p.walk_wizard(wifi=False)
+    p.activation_state("pending")
+    wait_for(lambda: "waiting: device offline" in p.sh("logcat -d -s Activation"), 10, "the offline log line")
     assert p.prop("sys.activation.state") == "pending"
     assert "Wifi is not connected" in p.sh("cmd wifi status")
     p.sh("cmd wifi connect-network HomeNet open")
@@ -301,7 +349,7 @@ def test_defect_reset_clears_lifts_the_lock(phone: Any) -> None:
     p.walk_wizard()
     assert p.verdict() == "locked"
     p.reboot()
-    assert p.prop("sys.activation.state") == "locked"  # kept on the device across a reboot
+    assert p.verdict() == "locked"  # kept on the device across a reboot
     factory_reset(p)
     p.geo("Havana")
     p.walk_wizard()
@@ -318,12 +366,13 @@ def test_defect_lock_forgotten_after_a_reboot(phone: Any) -> None:
     assert not p.notice_shown(timeout=1.0)
 
 
+@pytest.mark.parametrize("timing", ["realistic-full-boot"])
 def test_realistic_timing_first_activation_in_havana_locks(phone: Any) -> None:
-    p = phone(timing="realistic", **{"timing.seed": "3"})
+    p = phone(**{"timing.seed": "3"})
     assert p.prop("init.svc.bootanim") == "stopped"
     p.geo("Havana")
     p.walk_wizard()
-    assert p.prop("sys.activation.state") == "pending"  # the reply takes seconds
+    p.activation_state("pending")  # the reply takes seconds
     assert p.verdict(timeout=20) == "locked"
     assert p.notice_shown()
 
