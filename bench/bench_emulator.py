@@ -316,13 +316,53 @@ def bench_u2(server: Server, serial: str, runs: int) -> list[Stats]:
             measure("u2: dump_hierarchy, TCP_NODELAY + transport id", fast.dump_hierarchy, runs),
             measure("u2: dumpWindowHierarchy, protocol level", raw("dumpWindowHierarchy", [False, 50]), runs),
             measure("u2: d.screenshot()", d.screenshot, few, warmup=1,
-                    note="JPEG render + base64 + PIL decode"),
+                    note="client stalls + base64 + PIL decode; frame cached"),
             measure("u2: screenshot, TCP_NODELAY + transport id", fast.screenshot, few, warmup=1),
             measure("u2: takeScreenshot, protocol level", raw("takeScreenshot", [1, 80]), few, warmup=1,
-                    note="emulator render + encode + transfer only"),
+                    note="cache hit: the unchanged screen's JPEG is reused"),
         ]
     finally:
         d.stop_uiautomator(wait=False)
+
+
+def bench_render(work: Path, firmware: str, runs: int) -> list[Stats]:
+    """The cost of a screenshot after the screen changed, which the protocol rows never see.
+
+    The emulator caches the rendered frame and its JPEG/PNG until the screen's content changes, so
+    repeated screenshots of one screen are cache hits. Here the current screen of an in-process
+    device is drawn and encoded from scratch each time, as after every wizard tap.
+    """
+    import io
+
+    from emulators.virtual.device import DeviceConfig, VirtualDevice
+    from emulators.virtual.launcher import make_firmware
+    from emulators.virtual.ui.hierarchy import clock_text, operator_name
+    from emulators.virtual.ui.render import draw_frame, encode_jpeg
+
+    config = DeviceConfig(data_dir=work / "render", boot_props={"firmware": firmware, "timing": "fast"})
+    device = VirtualDevice(config, make_firmware(config))
+    device.boot()
+    if not device.booted.wait(10):
+        raise SystemExit("in-process device did not boot")
+
+    def frame() -> Any:
+        return draw_frame(device.top_screen(), operator_name(device), clock_text(device))
+
+    def png() -> bytes:
+        out = io.BytesIO()
+        frame().save(out, format="PNG", compress_level=1)
+        return out.getvalue()
+
+    few = max(5, runs // 5)
+    try:
+        return [
+            measure("render: draw frame (uncached)", frame, few, warmup=1, note="PIL drawing, 1080x1920"),
+            measure("render: draw + JPEG q80 (uncached takeScreenshot)", lambda: encode_jpeg(frame(), 1.0, 80),
+                    few, warmup=1),
+            measure("render: draw + PNG (uncached screencap -p)", png, few, warmup=1),
+        ]
+    finally:
+        device.shutdown()
 
 
 def wait_boot_completed(port: int, serial: str, deadline: float) -> float:
@@ -413,6 +453,7 @@ def main() -> None:
                 rows += bench_u2(server, emulator.serial, args.runs)
             finally:
                 emulator.stop()
+            rows += bench_render(work, args.firmware, args.runs)
             rows += bench_boot(server, work, args.firmware, args.boots)
     finally:
         shutil.rmtree(work, ignore_errors=True)
