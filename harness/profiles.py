@@ -180,10 +180,10 @@ def available(kind: str) -> list[str]:
 @cache
 def load_notice_profile(name: str = "reference") -> NoticeProfile:
     label, data = _read("notice", name)
-    return _validate(NoticeProfile, label, data)  # type: ignore[no-any-return]
+    return _validate(NoticeProfile, label, data)
 
 
 @cache
 def load_wizard_profile(name: str = "reference") -> WizardProfile:
     label, data = _read("wizard", name)
-    return _validate(WizardProfile, label, data)  # type: ignore[no-any-return]
+    return _validate(WizardProfile, label, data)

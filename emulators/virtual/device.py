@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.ui.view import Screen
@@ -187,7 +187,7 @@ class DeviceFS:
     `/sdcard` is an alias of `/storage/emulated/0`, as on a device.
     """
 
-    ALIASES = {"/sdcard": "/storage/emulated/0", "/mnt/sdcard": "/storage/emulated/0"}
+    ALIASES: ClassVar[dict[str, str]] = {"/sdcard": "/storage/emulated/0", "/mnt/sdcard": "/storage/emulated/0"}
     SKELETON = ("/data/local/tmp", "/storage/emulated/0/Download", "/system/bin", "/data/app",
                 "/data/system", "/proc", "/dev")
 

@@ -168,7 +168,7 @@ def make_firmware(config: DeviceConfig) -> Firmware:
     if config.knob("firmware", "reference") == "builtin":
         return BuiltinFirmware()
     try:
-        from emulators.virtual.firmware import load_firmware  # type: ignore[attr-defined]
+        from emulators.virtual.firmware import load_firmware
     except ImportError:
         log.warning("reference firmware not available, running the built-in firmware")
         return BuiltinFirmware()

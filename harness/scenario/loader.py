@@ -182,7 +182,7 @@ def _device(value: Any, ctx: Ctx) -> m.DeviceHints:
             sub.fail(f"unknown key; valid keys: {', '.join(DEVICE_KEYS)}",
                      difflib.get_close_matches(str(key), DEVICE_KEYS, n=2))
         fields[key] = _device_field(key, raw, sub)
-    return ctx.build(m.DeviceHints, **fields)  # type: ignore[no-any-return]
+    return ctx.build(m.DeviceHints, **fields)
 
 
 def _device_field(key: str, raw: Any, ctx: Ctx) -> Any:

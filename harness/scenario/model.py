@@ -157,7 +157,8 @@ class _Step(_Frozen):
             if value is None and name != "position":
                 continue
             parts.append(f"{name}={_readable(value)}")
-        return f"{self.kind}: {', '.join(parts)}" if parts else str(self.kind)
+        kind = str(type(self).model_fields["kind"].default)  # each concrete step fixes its kind
+        return f"{kind}: {', '.join(parts)}" if parts else kind
 
 
 def _readable(value: object) -> str:

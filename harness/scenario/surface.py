@@ -502,4 +502,4 @@ def parse_step(raw: Any, ctx: Ctx) -> m.Step:
                  difflib.get_close_matches(str(kind), m.STEP_KINDS, n=2))
     model, parser = PARSERS[kind]
     sub = Ctx(ctx.file, ctx.line, f"{ctx.field}.{kind}", ctx.slots)
-    return sub.build(model, line=ctx.line, **parser(value, sub))  # type: ignore[no-any-return]
+    return sub.build(model, line=ctx.line, **parser(value, sub))
