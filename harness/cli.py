@@ -52,6 +52,7 @@ class RunRequest:
     devices: int | None = None
     serials: tuple[str, ...] = ()
     policy: str | None = None
+    exit_proxies: tuple[str, ...] = ()  # "CC=host:port"
     extra: tuple[str, ...] = ()
 
 
@@ -67,8 +68,9 @@ def pytest_argv(req: RunRequest, events: Path) -> list[str]:
             argv += [flag, value]
     if req.devices:
         argv += ["--devices", str(req.devices)]
-    for serial in req.serials:
-        argv += ["--serial", serial]
+    for flag, values in (("--serial", req.serials), ("--exit-proxy", req.exit_proxies)):
+        for value in values:
+            argv += [flag, value]
     return argv + list(req.extra)
 
 
@@ -100,12 +102,14 @@ def run(
     devices: Annotated[int | None, typer.Option(help="devices to provision (default: one per worker)")] = None,
     serial: Annotated[list[str] | None, typer.Option(help="adb backend: device serial (repeatable)")] = None,
     policy: Annotated[str | None, typer.Option(help="virtual backend: firmware policy")] = None,
+    exit_proxy: Annotated[list[str] | None, typer.Option(
+        help="CC=host:port of an HTTP proxy exiting in country CC, for `ip:` steps (repeatable)")] = None,
     alluredir: Annotated[Path, typer.Option(help="Allure results directory")] = Path("allure-results"),
     log: Annotated[Path | None, typer.Option(help="pytest output (default: <alluredir>/../harness-run.log)")] = None,
 ) -> None:
     """Run scenarios on devices and print a summary; exit code 0 only if every scenario passed."""
     req = RunRequest(tuple(paths or ["scenarios"]), workers, keyword, marker, backend, alluredir, devices,
-                     tuple(serial or ()), policy)
+                     tuple(serial or ()), policy, tuple(exit_proxy or ()))
     log = log or alluredir.resolve().parent / "harness-run.log"
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
         events = Path(tmp) / "events.jsonl"

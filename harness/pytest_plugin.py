@@ -469,7 +469,6 @@ def _set_allure_labels(item: ScenarioItem, handle: DeviceHandle) -> None:
     if not item.config.getoption("allure_report_dir", None):
         return
     allure.dynamic.title(item.scenario.name)
-    allure.dynamic.tag(*item.scenario.tags)
     allure.dynamic.parameter("device", handle.serial)
     for key, value in item.scenario.params.items():
         allure.dynamic.parameter(key, value)

@@ -25,6 +25,12 @@ def test_one_worker_runs_without_xdist(tmp_path: Path) -> None:
     assert "-n" not in argv and argv.count("--serial") == 2
 
 
+def test_exit_proxies_reach_the_plugin(tmp_path: Path) -> None:
+    req = RunRequest(("s",), 1, None, None, "adb", Path("a"), exit_proxies=("IR=10.1.2.3:3128", "CU=h:8080"))
+    argv = pytest_argv(req, tmp_path / "e")
+    assert argv[argv.index("--exit-proxy") + 1] == "IR=10.1.2.3:3128" and argv.count("--exit-proxy") == 2
+
+
 def test_read_events_tolerates_a_half_written_line(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     assert read_events(path) == (None, [])
