@@ -71,7 +71,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--serial", action="append", default=[],
                     help="adb backend: a device serial already on the adb server (repeatable)")
     group.addoption("--policy", default=None,
-                    help="virtual backend: region-lock firmware the devices boot with (default global)")
+                    help="virtual backend: the region-lock firmware build under test (default global); it "
+                         "replaces `global` in scenarios, e.g. --policy defect-crimea-blind")
     group.addoption("--exit-proxy", action="append", type=_exit_proxy, default=[], metavar="CC=HOST:PORT",
                     help="an HTTP proxy of the lab that exits in country CC, used by the `ip` step "
                          "(repeatable; the adb backend has none otherwise, the virtual one starts local "

@@ -413,6 +413,18 @@ def _install_sigterm() -> None:
 # DeviceOps for the runtime
 # --------------------------------------------------------------------------------------------
 
+def firmware_under_test(scenario_firmware: str | None, run_policy: str | None) -> str:
+    """The policy a fresh virtual device boots with.
+
+    A scenario's `firmware` says which family its expectations were written for; `--policy` names
+    the build under test. Defect variants are builds of the reference `global` family, so the run's
+    policy replaces `global`; a scenario that needs another family (`custom-rom`) still gets it.
+    """
+    if scenario_firmware in (None, "global"):
+        return run_policy or "global"
+    return scenario_firmware
+
+
 class VirtualDeviceOps:
     """The runtime's `DeviceOps` on a virtual emulator: resets restart it with a new identity."""
 
@@ -434,7 +446,7 @@ class VirtualDeviceOps:
         return DeviceSession(self.handle.serial, _adb_client(self.handle), self.handle.console_port, token)
 
     def fresh_device(self, session: Any, firmware: str | None, profile: str | None, slots: int) -> Any:
-        props = {"regionlock.policy": firmware or self.backend.options.policy or "global",
+        props = {"regionlock.policy": firmware_under_test(firmware, self.backend.options.policy),
                  "sim.slots": str(slots)}
         if profile:
             props["device.profile"] = profile

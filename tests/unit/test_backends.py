@@ -15,6 +15,7 @@ from harness.backends.virtual import (
     VirtualBackend,
     emulator_argv,
     emulator_env,
+    firmware_under_test,
     free_console_port,
     write_console_token,
 )
@@ -98,3 +99,12 @@ def test_adb_devices_cannot_be_reset_to_a_new_identity() -> None:
     with pytest.raises(CapabilityMissing, match="new hardware identity"):
         ops.fresh_device(None, "global", None, 1)
     assert ops.proxy_for_country("CU") is None and not ops.sim_profile_supported()
+
+
+@pytest.mark.parametrize(("scenario", "run", "booted"), [
+    (None, None, "global"), ("global", None, "global"),
+    ("global", "defect-crimea-blind", "defect-crimea-blind"), (None, "defect-every-boot", "defect-every-boot"),
+    ("custom-rom", "defect-crimea-blind", "custom-rom"), ("custom-rom", None, "custom-rom"),
+])
+def test_run_policy_replaces_the_reference_family_only(scenario: str | None, run: str | None, booted: str) -> None:
+    assert firmware_under_test(scenario, run) == booted
