@@ -13,6 +13,12 @@ with `present=True`. A single poll would pass while the region-lock service is s
 
 What a notice and the home screen look like comes from a `NoticeProfile` (YAML data): uiautomator2
 selector dicts, matched here against the dump's nodes.
+
+A profile may also name a *decision sign* (a system property the lock service sets when it has
+decided). Both waits then read it while the home screen shows: "no notice" counts as settled only
+once the decision is in (or, while it is not, after the profile's longer undecided settle period),
+so a slow activation reply cannot be mistaken for "unlocked"; and a present-wait ends early, as a
+miss, once the device has decided "unlocked" and stayed on the home screen for the settle period.
 """
 
 from __future__ import annotations
@@ -62,12 +68,14 @@ class NoticeObservation:
     checks: int = 0
     elapsed: float = 0.0
     top_package: str | None = None
+    decision: str | None = None  # the profile's decision sign as last read, if it has one
 
     def describe(self) -> str:
         if self.present:
             return f"notice shown (title {self.title!r}, body {self.body!r}, locale {self.locale or '?'})"
+        decided = f", decision {self.decision!r}" if self.decision is not None else ""
         if self.home:
-            return f"no notice, home screen shown ({self.checks} checks over {self.elapsed:.1f}s)"
+            return f"no notice, home screen shown ({self.checks} checks over {self.elapsed:.1f}s{decided})"
         return f"no notice, but the home screen was not reached (top package {self.top_package!r})"
 
 
@@ -146,35 +154,58 @@ class Waiter:
 
 
 def _observation(state: ScreenState, profile: NoticeProfile, checks: int, started: float,
-                 now: float) -> NoticeObservation:
+                 now: float, decision: str | None = None) -> NoticeObservation:
     locale = match_locale(state.title, state.body, profile) if state.notice else None
     return NoticeObservation(state.notice, state.home, state.title, state.body, locale, checks,
-                             now - started, state.top_package)
+                             now - started, state.top_package, decision)
+
+
+DecisionReader = Callable[[], str]  # reads the profile's decision property from the device
+
+
+def _read_decision(state: ScreenState, read: DecisionReader | None) -> str | None:
+    """The decision sign, read only on the home screen (where it means something) and if profiled."""
+    return read() if read is not None and state.home and not state.notice else None
 
 
 def wait_present(session: ScreenSource, profile: NoticeProfile, timeout: float,
-                 waiter: Waiter | None = None) -> NoticeObservation:
-    """Poll until the notice is on screen or `timeout` passes; the last observation either way."""
+                 waiter: Waiter | None = None, decision: DecisionReader | None = None) -> NoticeObservation:
+    """Poll until the notice is on screen or `timeout` passes; the last observation either way.
+
+    With a decision sign, a device that has decided "unlocked" and stayed on the home screen for
+    the settle period ends the wait early: the notice is not coming.
+    """
     w = waiter or Waiter()
+    sign = profile.decision if decision is not None else None
     started = w.clock()
     checks = 0
+    unlocked_since: float | None = None
     while True:
         state = w.observe(session, profile)
         checks += 1
         now = w.clock()
-        if state.notice or now - started >= timeout:
-            return _observation(state, profile, checks, started, now)
+        value = _read_decision(state, decision)
+        unlocked = sign is not None and value in sign.unlocked
+        unlocked_since = (unlocked_since if unlocked_since is not None else now) if unlocked else None
+        gave_up = unlocked_since is not None and now - unlocked_since >= profile.settle_seconds
+        if state.notice or gave_up or now - started >= timeout:
+            return _observation(state, profile, checks, started, now, value)
         w.sleep(w.interval)
 
 
 def wait_absent_stable(session: ScreenSource, profile: NoticeProfile, settle: float, timeout: float,
-                       waiter: Waiter | None = None, min_checks: int = 4) -> NoticeObservation:
+                       waiter: Waiter | None = None, min_checks: int = 4,
+                       decision: DecisionReader | None = None) -> NoticeObservation:
     """Home screen reached, then no notice across `settle` seconds and at least `min_checks` looks.
 
     Returns early with `present=True` the moment a notice shows; with `home=False` when the home
     screen never came within `timeout` (setup not finished: not a verdict the caller can trust).
+    With a decision sign, while the device has not decided the settle period is the profile's
+    longer undecided one, so a decision still on its way is waited for.
     """
     w = waiter or Waiter()
+    sign = profile.decision if decision is not None else None
+    value: str | None = None
     started = w.clock()
     checks = 0
     stable_since: float | None = None
@@ -189,10 +220,12 @@ def wait_absent_stable(session: ScreenSource, profile: NoticeProfile, settle: fl
         if state.home:
             stable_since = now if stable_since is None else stable_since
             stable_checks += 1
-            if now - stable_since >= settle and stable_checks >= min_checks:
-                return _observation(state, profile, checks, started, now)
+            value = _read_decision(state, decision)
+            needed = settle if sign is None or sign.is_final(value) else max(settle, sign.undecided_settle_seconds)
+            if now - stable_since >= needed and stable_checks >= min_checks:
+                return _observation(state, profile, checks, started, now, value)
         else:
             stable_since, stable_checks = None, 0
         if now - started >= timeout + settle:
-            return _observation(state, profile, checks, started, now)
+            return _observation(state, profile, checks, started, now, value)
         w.sleep(interval if stable_since is not None else w.interval)

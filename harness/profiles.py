@@ -49,6 +49,22 @@ class TextPattern(_Frozen):
         return bool(re.search(self.title, title)) and bool(re.search(self.body, body))
 
 
+class DecisionSign(_Frozen):
+    """A device-side sign that the lock service has decided: a system property and its values.
+
+    Optional per firmware family. Without it, "no notice" can only be trusted after a settle period
+    longer than the service's slowest decision; with it, the wait knows when the decision is in.
+    """
+
+    property: str
+    unlocked: list[str] = Field(min_length=1)  # decided: no lock
+    locked: list[str] = Field(min_length=1)  # decided: locked (the notice must follow)
+    undecided_settle_seconds: float = Field(default=12.0, ge=0)  # no-notice needed while undecided
+
+    def is_final(self, value: str | None) -> bool:
+        return value in self.unlocked or value in self.locked
+
+
 class NoticeProfile(_Frozen):
     name: str
     firmware_family: str
@@ -60,6 +76,7 @@ class NoticeProfile(_Frozen):
     home: list[dict[str, Any]] = Field(min_length=1)  # any one present = home screen
     settle_seconds: float = Field(default=3.0, ge=0)
     timeout_seconds: float = Field(default=60, gt=0)
+    decision: DecisionSign | None = None
 
     def text_for(self, locale: str) -> TextPattern | None:
         """The pattern for a locale: exact match first, then by language (``es-ES`` -> ``es``)."""

@@ -247,16 +247,23 @@ class ScenarioRunner:
     def _expect(self, step: ExpectStep) -> dict[str, Any]:
         expected = step.state if step.state != "policy" else self._ask_oracle()
         timeout = step.timeout if step.timeout is not None else self.notice.timeout_seconds
+        decision = self._decision_reader()
         if expected == "locked":
-            seen = wait_present(self.session, self.notice, timeout)
+            seen = wait_present(self.session, self.notice, timeout, decision=decision)
         else:
             settle = step.settle if step.settle is not None else self.notice.settle_seconds
-            seen = wait_absent_stable(self.session, self.notice, settle, timeout)
+            seen = wait_absent_stable(self.session, self.notice, settle, timeout, decision=decision)
         self.outcome.expectations.append(Expectation(step.line, expected, seen))
         self.outcome.verdict = "locked" if seen.present else "unlocked" if seen.home else None
         self._attach_state("verdict")
         self._judge(step, expected, seen)
         return {"signal": "expect", "expected": expected, "observed": _observation_dict(seen)}
+
+    def _decision_reader(self) -> Callable[[], str] | None:
+        sign = self.notice.decision
+        if sign is None:
+            return None
+        return lambda: self.session.getprop(sign.property)
 
     def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation) -> None:
         where = f"{self.scenario.where(step)}"
@@ -324,5 +331,6 @@ def _default_oracle() -> Oracle:
 
 def _observation_dict(seen: NoticeObservation) -> dict[str, Any]:
     return {"present": seen.present, "home": seen.home, "title": seen.title, "body": seen.body,
-            "locale": seen.locale, "checks": seen.checks, "elapsed": round(seen.elapsed, 2)}
+            "locale": seen.locale, "checks": seen.checks, "elapsed": round(seen.elapsed, 2),
+            "decision": seen.decision}
 

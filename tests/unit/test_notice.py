@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -171,3 +172,59 @@ def test_a_dead_ui_is_a_device_error() -> None:
     with pytest.raises(DeviceError) as info:
         wait_present(ui, PROFILE, timeout=1, waiter=ui.waiter())
     assert info.value.serial == "emulator-5554"
+
+
+# --- the decision sign ----------------------------------------------------------------------------
+
+def decisions(ui: FakeUI, values: list[str]) -> Callable[[], str]:
+    """Plays back decision-property reads, one per home-screen poll; the last one repeats."""
+    reads = iter(values)
+    last = [values[0]]
+
+    def read() -> str:
+        last[0] = next(reads, last[0])
+        return last[0]
+
+    return read
+
+
+def test_the_profile_names_a_decision_sign() -> None:
+    sign = PROFILE.decision
+    assert sign is not None and sign.property == "sys.activation.state"
+    assert sign.is_final("activated") and sign.is_final("locked") and not sign.is_final("pending")
+
+
+def test_absent_waits_out_an_undecided_device_for_the_longer_settle() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(),
+                              decision=decisions(ui, ["pending"]))
+    assert seen.home and not seen.present and seen.decision == "pending"
+    assert PROFILE.decision is not None and seen.elapsed >= PROFILE.decision.undecided_settle_seconds
+
+
+def test_absent_settles_quickly_once_decided_unlocked() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(),
+                              decision=decisions(ui, ["pending", "activated"]))
+    assert seen.home and seen.decision == "activated" and 3 <= seen.elapsed < 6
+
+
+def test_a_slow_lock_decision_is_not_mistaken_for_unlocked() -> None:
+    # Settle (3 s) passes while the reply is still on its way; the notice comes at ~5 s.
+    ui = FakeUI([HOME] * 12 + [notice("en")])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(),
+                              decision=decisions(ui, ["pending"]))
+    assert seen.present
+
+
+def test_present_gives_up_early_once_the_device_decided_unlocked() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_present(ui, PROFILE, timeout=60, waiter=ui.waiter(), decision=decisions(ui, ["activated"]))
+    assert not seen.present and seen.home and seen.decision == "activated"
+    assert seen.elapsed < 10
+
+
+def test_present_keeps_waiting_while_undecided() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_present(ui, PROFILE, timeout=20, waiter=ui.waiter(), decision=decisions(ui, ["pending"]))
+    assert not seen.present and seen.elapsed >= 20
