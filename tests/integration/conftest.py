@@ -264,3 +264,22 @@ def emulator_factory(adb_server: AdbServer, virtual_home: VirtualHome,
 def emulator(emulator_factory: EmulatorFactory) -> RunningEmulator:
     """One virtual emulator with the built-in firmware, booted and on the private adb server."""
     return emulator_factory.start()
+
+
+@pytest.fixture
+def reference_emulator(emulator_factory: EmulatorFactory) -> RunningEmulator:
+    """One virtual emulator running the reference firmware (setup wizard, region lock)."""
+    return emulator_factory.start(firmware="reference")
+
+
+@pytest.fixture
+def session(reference_emulator: RunningEmulator, adb_server: AdbServer) -> Iterator[Any]:
+    """A harness DeviceSession on `reference_emulator` (the harness is imported only here)."""
+    from harness.session import DeviceSession
+
+    s = DeviceSession(reference_emulator.serial, adb_server.client, reference_emulator.console_port,
+                      reference_emulator.home.token_file)
+    try:
+        yield s
+    finally:
+        s.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,20 +10,6 @@ from harness.errors import DeviceError, InfrastructureError
 from harness.session import DeviceKind, DeviceSession
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def running(emulator_factory: Any) -> Any:
-    return emulator_factory.start(firmware="reference")
-
-
-@pytest.fixture
-def session(running: Any, adb_server: Any) -> Iterator[DeviceSession]:
-    s = DeviceSession(running.serial, adb_server.client, running.console_port, running.home.token_file)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def test_facts_are_read_once_from_the_props(session: DeviceSession) -> None:
@@ -81,9 +66,9 @@ def test_ui_dump_screenshot_and_log(session: DeviceSession) -> None:
     assert "after the mark" in session.logcat_since(mark)
 
 
-def test_a_dead_device_is_an_infrastructure_error(session: DeviceSession, running: Any) -> None:
+def test_a_dead_device_is_an_infrastructure_error(session: DeviceSession, reference_emulator: Any) -> None:
     session.facts  # noqa: B018 -- read while alive
-    running.kill()
+    reference_emulator.kill()
     with pytest.raises(InfrastructureError):
         session.shell(["echo", "hi"], timeout=5)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,16 +24,6 @@ class NoProxies:
 
     def proxy_for_country(self, country: str | None) -> str | None:
         return None
-
-
-@pytest.fixture
-def session(emulator_factory: Any, adb_server: Any) -> Iterator[DeviceSession]:
-    running = emulator_factory.start(firmware="reference")
-    s = DeviceSession(running.serial, adb_server.client, running.console_port, running.home.token_file)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def test_sim_and_network_spoof_read_back(session: DeviceSession) -> None:
