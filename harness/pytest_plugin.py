@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,7 @@ class ScenarioRecord:
     duration: float = 0.0
     message: str = ""
     file: str = ""
+    steps: list[tuple[str, float]] = field(default_factory=list)  # (step kind, seconds): bench/bench_suite.py
 
 
 class HarnessState:
@@ -247,6 +248,7 @@ class HarnessState:
         record.file = str(props.get("harness.file", ""))
         record.device = str(props.get("harness.device", record.device))
         record.duration += report.duration
+        record.steps = [tuple(pair) for pair in props.get("harness.steps", record.steps)]
         if (report.failed or report.skipped) and record.outcome == "passed":
             record.kind = str(props.get("harness.kind", ""))
             record.outcome = _outcome_word(report, record.kind)
@@ -459,6 +461,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.user_properties.append(("harness.device", item.stash[DEVICE_KEY]))
         if call.excinfo is not None and KIND_KEY in item.stash:
             report.user_properties.append(("harness.kind", item.stash[KIND_KEY]))
+        outcome_value = item.stash.get(OUTCOME_KEY, None)
+        if call.when == "call" and outcome_value is not None:
+            # plain lists so xdist can ship them from the worker; only completed runs have an Outcome
+            steps = [[kind, seconds] for kind, seconds in getattr(outcome_value, "step_seconds", [])]
+            report.user_properties.append(("harness.steps", steps))
 
 
 def _set_allure_labels(item: ScenarioItem, handle: DeviceHandle) -> None:
