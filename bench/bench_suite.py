@@ -156,14 +156,14 @@ def print_steps(runs: list[SuiteRun], rtt: RoundTrips) -> None:
     """One row per step kind: count and p50/p95 ms at each device count, then the round-trip ratios."""
     per_run = [{s.kind: s for s in step_stats(r.step_seconds)} for r in runs]
     kinds = sorted({k for stats in per_run for k in stats}, key=lambda k: (k not in SPOOF_KINDS, k))
-    head = f"{'step':<10} {'n':>4}"
+    head = f"{'step':<13} {'n':>4}"
     for r in runs:
         head += f" {f'p50 ms @{r.devices}':>11} {f'p95 ms @{r.devices}':>11}"
     head += f" {'/ LowLat rtt':>12} {'/ proto rtt':>11}"
     print(head)
     for kind in kinds:
         first = per_run[0].get(kind)
-        line = f"{kind:<10} {first.count if first else 0:>4}"
+        line = f"{kind:<13} {first.count if first else 0:>4}"
         for stats in per_run:
             s = stats.get(kind)
             line += f" {s.p50_s * 1000:>11.1f} {s.p95_s * 1000:>11.1f}" if s else f" {'-':>11} {'-':>11}"
