@@ -248,7 +248,9 @@ class HarnessState:
         record.file = str(props.get("harness.file", ""))
         record.device = str(props.get("harness.device", record.device))
         record.duration += report.duration
-        record.steps = [tuple(pair) for pair in props.get("harness.steps", record.steps)]
+        steps = props.get("harness.steps")  # [[kind, seconds], ...]: lists survive xdist's serialiser
+        if isinstance(steps, list):
+            record.steps = [(str(kind), float(seconds)) for kind, seconds in steps]
         if (report.failed or report.skipped) and record.outcome == "passed":
             record.kind = str(props.get("harness.kind", ""))
             record.outcome = _outcome_word(report, record.kind)
