@@ -557,6 +557,8 @@ def host_message(text: str) -> bytes:
 class Announcer:
     """Keeps the device registered with the adb server (`host:emulator:<adb port>`)."""
 
+    RETRY = 0.1  # seconds between announcements right after our connections dropped
+
     def __init__(self, adbd: Adbd, server_port: int | None = None, interval: float = 1.0,
                  server_host: str = "127.0.0.1") -> None:
         self.adbd = adbd
@@ -592,11 +594,16 @@ class Announcer:
         return True
 
     def _loop(self) -> None:
+        eager_until = 0.0  # after a drop, re-announce every RETRY seconds until the server is back
         while not self._stopped.is_set():
-            if not self.adbd.has_online_connection():
+            online = self.adbd.has_online_connection()
+            if not online:
                 self.announce_once()
-            if self._wake.wait(self.interval):
+            eager = not online and time.monotonic() < eager_until
+            if self._wake.wait(self.RETRY if eager else self.interval):
                 self._wake.clear()
                 # Poked after a drop: give the server a moment to notice the hang-up, or it
-                # takes our announcement for the transport it still holds and ignores it.
-                self._stopped.wait(0.1)
+                # takes our announcement for the transport it still holds and ignores it; keep
+                # announcing briskly for a while in case it did (`adb root` waits on this).
+                self._stopped.wait(self.RETRY)
+                eager_until = time.monotonic() + 3.0
