@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from emulators.virtual.shell.context import COMMANDS, Ctx, UsageError, command
 from emulators.virtual.shell.files import ls_long, touch, write_denied
@@ -102,6 +102,21 @@ def _ls_entry(ctx: Ctx, path: str, shown: str, flags: set[str]) -> str:
     return ls_long(ctx.device, ctx.host_path(path), ctx.device_path(path), shown)
 
 
+def _each_file(ctx: Ctx, paths: list[str], use: Callable[[str, bytes], None]) -> int:
+    """Toybox's loop over file operands: each readable file's bytes to `use`, errors as toybox words them."""
+    status = 0
+    for path in paths:
+        host = ctx.host_path(path)
+        if host.is_dir():
+            ctx.err(f"{ctx.name}: {path}: Is a directory\n")
+            status = 1
+        elif not host.is_file():
+            status = _missing(ctx, path)
+        else:
+            use(path, host.read_bytes())
+    return status
+
+
 @command("cat")
 def cat(ctx: Ctx) -> int:
     paths = [a for a in ctx.args[1:] if a != "-"] if len(ctx.args) > 1 else []
@@ -109,17 +124,7 @@ def cat(ctx: Ctx) -> int:
         while chunk := ctx.stdin(65536):
             ctx.stdout(chunk)
         return 0
-    status = 0
-    for path in paths:
-        host = ctx.host_path(path)
-        if host.is_dir():
-            ctx.err(f"cat: {path}: Is a directory\n")
-            status = 1
-        elif not host.is_file():
-            status = _missing(ctx, path)
-        else:
-            ctx.stdout(host.read_bytes())
-    return status
+    return _each_file(ctx, paths, lambda path, data: ctx.stdout(data))
 
 
 @command("rm")
@@ -264,17 +269,7 @@ def md5sum(ctx: Ctx) -> int:
     if not paths:
         ctx.out(f"{hashlib.md5(ctx.read_all()).hexdigest()}  -\n")
         return 0
-    status = 0
-    for path in paths:
-        host = ctx.host_path(path)
-        if host.is_dir():
-            ctx.err(f"md5sum: {path}: Is a directory\n")
-            status = 1
-        elif not host.is_file():
-            status = _missing(ctx, path)
-        else:
-            ctx.out(f"{hashlib.md5(host.read_bytes()).hexdigest()}  {path}\n")
-    return status
+    return _each_file(ctx, paths, lambda path, data: ctx.out(f"{hashlib.md5(data).hexdigest()}  {path}\n"))
 
 
 @command("stat")
