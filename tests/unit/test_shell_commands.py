@@ -335,6 +335,15 @@ def test_md5sum_as_uiautomator2_checks_its_jar(sh: Harness) -> None:
     assert (missing.status, missing.err) == (1, "md5sum: /data/local/tmp/none: No such file or directory\n")
 
 
+@pytest.mark.parametrize("tool", ["cat", "md5sum", "toybox md5sum"])
+def test_file_tools_refuse_a_directory_and_go_on(sh: Harness, tool: str) -> None:
+    sh.put("/data/local/tmp/a", b"x")
+    result = sh(f"{tool} /data/local/tmp /data/local/tmp/a")
+    assert result.status == 1
+    assert result.err == f"{tool.split()[-1]}: /data/local/tmp: Is a directory\n"
+    assert result.out in ("x", f"{hashlib.md5(b'x').hexdigest()}  /data/local/tmp/a\n")
+
+
 def test_file_commands(sh: Harness) -> None:
     script = ("mkdir -p /sdcard/d/e && touch /sdcard/d/f && cp /sdcard/d/f /sdcard/d/g && "
               "mv /sdcard/d/g /sdcard/d/h && chmod 666 /sdcard/d/h && ls /sdcard/d")
