@@ -193,6 +193,21 @@ class DeviceOps(Protocol):
 # The session
 # ---------------------------------------------------------------------------------------------
 
+class VersionCachingClient(adbutils.AdbClient):
+    """An adb client that asks the server's version once.
+
+    adbutils asks it before every transport it opens by serial (to pick `host:tport:serial:`), on a
+    connection of its own that it closes with a 10 ms sleep: half of each shell call's cost.
+    """
+
+    _version: int | None = None
+
+    def server_version(self) -> int:
+        if self._version is None:
+            self._version = int(super().server_version())
+        return self._version
+
+
 class LowLatencyDevice(adbutils.AdbDevice):
     """An adbutils device whose device-side connections send small writes at once.
 
@@ -214,7 +229,7 @@ class DeviceSession:
                  console_token_path: Path | None) -> None:
         self.serial = serial
         self.adb = adb
-        self.device = LowLatencyDevice(adb, serial=serial)
+        self.device = LowLatencyDevice(VersionCachingClient(adb.host, adb.port), serial=serial)
         self.console_port = console_port
         self.console_token_path = console_token_path
         self.services = ServiceManager()
