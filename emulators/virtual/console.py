@@ -554,23 +554,18 @@ def cmd_network(session: ConsoleSession, args: list[str]) -> str:
                               _speed_line("upload speed", up), f"  minimum latency:  {low} ms",
                               f"  maximum latency:  {high} ms"]))
 
-    def speed(rest: list[str]) -> str:
-        if not rest:
-            raise CommandError("missing argument, try 'network speed <speed>'")
-        _network_speed(rest[0])
-        radio.network_speed = rest[0]
-        session.device.radio_changed()
-        return _ok()
+    def setter(name: str, validate: Callable[[str], object], usage: str) -> Callable[[list[str]], str]:
+        def set_value(rest: list[str]) -> str:
+            if not rest:
+                raise CommandError(f"missing argument, try 'network {name} <{usage}>'")
+            validate(rest[0])
+            setattr(radio, f"network_{name}", rest[0])
+            session.device.radio_changed()
+            return _ok()
+        return set_value
 
-    def delay(rest: list[str]) -> str:
-        if not rest:
-            raise CommandError("missing argument, try 'network delay <latency>'")
-        _network_delay(rest[0])
-        radio.network_delay = rest[0]
-        session.device.radio_changed()
-        return _ok()
-
-    return _sub(args, {"status": status, "speed": speed, "delay": delay})
+    return _sub(args, {"status": status, "speed": setter("speed", _network_speed, "speed"),
+                       "delay": setter("delay", _network_delay, "latency")})
 
 
 def _pair(text: str, what: str) -> tuple[float, float]:
