@@ -177,8 +177,8 @@ def _print_summary(records: list[dict[str, Any]], code: int, req: RunRequest, lo
 DEVICE_PROPS = {
     "sim": ("gsm.sim.state", "gsm.sim.operator.numeric", "gsm.sim.operator.iso-country"),
     "network": ("gsm.operator.numeric", "gsm.operator.iso-country", "gsm.operator.isroaming"),
-    "activation": ("sys.activation.state",),
 }
+DEVICE_COLUMNS = ("serial", "sim", "network", "position", "profile", "decision")
 _LAST_LOCATION = re.compile(r"last location=Location\[(\w+) (-?[\d.]+),(-?[\d.]+)")
 
 
@@ -188,13 +188,29 @@ def parse_position(dumpsys_location: str) -> str:
     return f"{match.group(1)} {match.group(2)},{match.group(3)}" if match else "-"
 
 
-def describe_device(device: Any) -> dict[str, str]:
-    """One row of `harness devices`, read over adb (no console needed: works on a farm)."""
-    props = {key: device.getprop(key) for keys in DEVICE_PROPS.values() for key in keys}
-    row = {"serial": device.serial}
+def describe_device(session: Any, profiles: Any) -> dict[str, str]:
+    """One row of `harness devices`, read over adb (no console needed: works on a farm).
+
+    The profile column is the firmware profile the device gets and why; the decision column is the
+    profile's decision sign when it is a property (a log or screen sign is read during a run).
+    """
+    from harness.errors import HarnessError
+
+    props = session.getprops()
+    row = {"serial": session.serial}
     for column, keys in DEVICE_PROPS.items():
-        row[column] = " ".join(props[k] for k in keys if props[k]) or "-"
-    row["position"] = parse_position(device.shell("dumpsys location", timeout=10))
+        row[column] = " ".join(props[k] for k in keys if props.get(k)) or "-"
+    row["position"] = parse_position(session.shell(["dumpsys", "location"], timeout=10).output)
+    try:
+        choice = profiles.choose(session)
+    except HarnessError as exc:
+        row["profile"] = f"none: {exc}"
+        return row
+    row["profile"] = choice.describe()
+    sign = choice.profile.decision
+    kind = sign.kind() if sign is not None else "none"
+    row["decision"] = (props.get(sign.property) or "(not yet)") if sign is not None and sign.property \
+        else f"({kind} sign: read during a run)"
     return row
 
 
@@ -202,13 +218,20 @@ def describe_device(device: Any) -> dict[str, str]:
 def devices(
     port: Annotated[int | None, typer.Option(help="adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)")] = None,
     host: Annotated[str, typer.Option(help="adb server host")] = "127.0.0.1",
+    profile: Annotated[str | None, typer.Option(help="firmware profile NAME|PATH for every device")] = None,
+    profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own profiles")] = None,
 ) -> None:
-    """List devices on an adb server with SIM, network, position and activation state."""
+    """List devices on an adb server with SIM, network, position, matched profile (and why) and decision."""
     import adbutils
 
+    from harness.errors import HarnessError
+    from harness.profile_match import ProfileSource
+    from harness.session import DeviceSession
+
     client = adbutils.AdbClient(host=host, port=port or int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")))
+    source = ProfileSource(profile, profiles)
     table = Table(title=f"Devices on adb server {host}:{client.port}")
-    for column in ("serial", "sim", "network", "position", "activation"):
+    for column in DEVICE_COLUMNS:
         table.add_column(column)
     try:
         found = client.device_list()
@@ -217,10 +240,10 @@ def devices(
         raise typer.Exit(2) from exc
     for device in found:
         try:
-            row = describe_device(device)
-        except adbutils.AdbError as exc:
+            row = describe_device(DeviceSession(device.serial, client, None, None), source)
+        except (adbutils.AdbError, HarnessError) as exc:
             row = {"serial": device.serial, "sim": f"unreachable: {exc}"}
-        table.add_row(*(row.get(c, "-") for c in ("serial", "sim", "network", "position", "activation")))
+        table.add_row(*(row.get(c, "-") for c in DEVICE_COLUMNS))
     console.print(table)
 
 

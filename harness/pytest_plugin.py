@@ -77,6 +77,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="an HTTP proxy of the lab that exits in country CC, used by the `ip` step "
                          "(repeatable; the adb backend has none otherwise, the virtual one starts local "
                          "stand-ins)")
+    group.addoption("--profile", dest="profile", default=None, metavar="NAME|PATH",
+                    help="firmware profile for every device (default: matched per device by its facts)")
+    group.addoption("--profiles", dest="profiles_dir", default=None, metavar="DIR",
+                    help="a directory of the lab's own firmware profiles (*.yaml), tried before the "
+                         "shipped ones (docs/profiles.md)")
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
@@ -145,6 +150,14 @@ def backend_options(config: pytest.Config) -> BackendOptions:
                           policy=config.getoption("policy"),
                           work_dir=Path(workdir) if workdir else None,
                           exit_proxies=tuple(config.getoption("exit_proxy") or ()))
+
+
+def profile_source(config: pytest.Config) -> Any:
+    """`--profile` / `--profiles` (option `profiles_dir`) as the runtime's ProfileSource."""
+    from harness.profile_match import ProfileSource
+
+    directory = config.getoption("profiles_dir")
+    return ProfileSource(config.getoption("profile"), Path(directory) if directory else None)
 
 
 @dataclass
@@ -498,7 +511,7 @@ def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> 
     ops = device.ops
     evidence = Evidence(use_allure=bool(item.config.getoption("allure_report_dir", None)))
     try:
-        return run_scenario(scenario, ops.current_session(), ops, evidence)
+        return run_scenario(scenario, ops.current_session(), ops, evidence, profiles=profile_source(item.config))
     finally:
         facts = item.config.stash[STATE_KEY].facts.setdefault(device.handle.serial, {})
         facts.update(evidence.environment)

@@ -184,6 +184,10 @@ class DeviceOps(Protocol):
 
     def sim_profile_supported(self) -> bool: ...
 
+    def capabilities(self) -> frozenset[str]:
+        """What the backend can do to this device (harness.capabilities names: new-identity, ...)."""
+        ...
+
     def proxy_for_country(self, country: str | None) -> str | None:
         """`host:port` of an HTTP proxy exiting in that country, or None if unavailable."""
         ...

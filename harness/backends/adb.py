@@ -101,6 +101,10 @@ class AdbDeviceOps:
     def sim_profile_supported(self) -> bool:
         return False
 
+    def capabilities(self) -> frozenset[str]:
+        """Nothing the backend does: root, console and factory reset are found on the device."""
+        return frozenset()
+
     def proxy_for_country(self, country: str | None) -> str | None:
         """Only what the user configured (`--exit-proxy CC=host:port`): a device we do not own reaches
         the host's loopback only by chance, so no local stand-in proxy is offered."""

@@ -41,15 +41,12 @@ class DeviceHandle:
     activation_url: str | None = None
     props: dict[str, str] = field(default_factory=dict)  # -prop values it was started with
     generation: int = 0  # bumped on every restart, so data dirs never collide
+    firmware: str | None = None  # the firmware build it was started with, when the backend chose it
 
     @property
     def adb_port(self) -> int | None:
         """The device's adbd port (console + 1 on an emulator)."""
         return None if self.console_port is None else self.console_port + 1
-
-    @property
-    def firmware(self) -> str:
-        return self.props.get("regionlock.policy", "global")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +61,7 @@ class DeviceHandle:
         return cls(**values)
 
     def label(self) -> str:
-        return f"{self.serial} ({self.kind}, {self.firmware})"
+        return f"{self.serial} ({self.kind}, {self.firmware or 'firmware as found'})"
 
 
 @runtime_checkable

@@ -320,7 +320,7 @@ class VirtualBackend:
                 "android": "ro.build.version.release", "sdk": "ro.build.version.sdk",
                 "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
         facts = {name: str(props(key)) for name, key in keys.items()}
-        facts.update(backend="virtual", policy=handle.firmware)
+        facts.update(backend="virtual", policy=str(handle.firmware))
         return facts
 
     def device_ops(self, handle: DeviceHandle) -> VirtualDeviceOps:
@@ -357,11 +357,12 @@ class VirtualBackend:
         if self.options.policy:
             props["regionlock.policy"] = self.options.policy
         props.update(dict(self.options.extra_props))
+        firmware = props.get("regionlock.policy", "global")
         return DeviceHandle(
             serial=f"emulator-{port}", kind="virtual", adb_server_port=int(self.adb_server_port or 0),
             console_port=port, console_token_path=str(write_console_token(home)),
             data_dir=str(self.work_dir / f"dev-{port}-g0"), home=str(home),
-            activation_url=self.activation_url, props=props)
+            activation_url=self.activation_url, props=props, firmware=firmware)
 
     def _start_adb_server(self) -> None:
         import adbutils
@@ -452,7 +453,8 @@ class VirtualDeviceOps:
             props["device.profile"] = profile
         if session is not None:
             session.close()
-        self.handle = self.backend.restart(self.handle, fresh=True, props=props)
+        self.handle = replace(self.backend.restart(self.handle, fresh=True, props=props),
+                              firmware=props["regionlock.policy"])
         for callback in self.on_restart:
             callback(self.handle)
         self._session = self._open_session()
@@ -460,6 +462,9 @@ class VirtualDeviceOps:
 
     def sim_profile_supported(self) -> bool:
         return True
+
+    def capabilities(self) -> frozenset[str]:
+        return frozenset({"new-identity", "firmware-swap", "dual-sim"})
 
     def proxy_for_country(self, country: str | None) -> str | None:
         """A proxy exiting in `country`: the user's (`--exit-proxy`), else a local stand-in that

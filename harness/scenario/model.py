@@ -9,7 +9,7 @@ keeps the source `line` it came from, so a failure at run time can point at the 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -146,6 +146,8 @@ def _plmn_text(country: str | None, mcc: str | None, mnc: str | None, operator: 
 
 class _Step(_Frozen):
     line: int = 0
+    # capabilities (harness.capabilities) a device needs for this step; checked before a scenario runs
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def summary(self) -> str:
         """One line for reports: `sim: slot 0: CU 368/01 Cubacel`, `location: Havana (…)`."""
@@ -173,12 +175,14 @@ class ResetStep(_Step):
     """A factory-fresh device that was never activated: new hardware identity (new IMEI)."""
 
     kind: Literal["reset"] = "reset"
+    needs: ClassVar[tuple[str, ...]] = ("new-identity",)
 
 
 class FactoryResetStep(_Step):
     """The user's factory reset on the same hardware (same IMEI): server-side locks must survive."""
 
     kind: Literal["factory-reset"] = "factory-reset"
+    needs: ClassVar[tuple[str, ...]] = ("factory-reset",)
 
 
 class RebootStep(_Step):

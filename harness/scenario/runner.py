@@ -13,7 +13,11 @@ Blame is split by type, because reports must tell them apart:
 - a dead device, a refused command, a spoof that did not take or a stuck wizard raise
   InfrastructureError subclasses (the product was not judged);
 - a signal this device cannot produce raises `SpoofUnsupported` (CapabilityMissing): the plugin
-  skips the scenario with that reason.
+  skips the scenario with that reason. What the scenario needs (its `device.capabilities` and what
+  its steps imply) is checked against what the device can do before any step runs.
+
+Everything firmware-specific (wizard, notice, decision sign, factory reset, build name) comes from
+the device's `FirmwareProfile`, chosen at the start (and again after a `reset`) by a ProfileSource.
 """
 
 from __future__ import annotations
@@ -24,16 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.errors import DeviceError, HarnessError, InfrastructureError, VerdictMismatch
+from harness.capabilities import describe_missing, missing
+from harness.decision import decision_reader, settle_without_sign
+from harness.errors import CapabilityMissing, DeviceError, HarnessError, InfrastructureError, VerdictMismatch
 from harness.evidence import Evidence
 from harness.notice import NoticeObservation, wait_absent_stable, wait_present
-from harness.profiles import (
-    NoticeProfile,
-    WizardProfile,
-    load_notice_profile,
-    load_wizard_profile,
-    wizard_options,
-)
+from harness.profile_match import Choice, ProfileSource
+from harness.profiles import FirmwareProfile, wizard_options
 from harness.scenario.model import (
     ActivateStep,
     AirplaneStep,
@@ -56,7 +57,6 @@ from harness.spoof import Spoofer, SpoofUnsupported
 from harness.wizard import walk_wizard
 
 WAIT_CAP_SECONDS = 2.0  # a `wait` really sleeps at most this long; the device clock does the rest
-FACTORY_RESET = ["am", "broadcast", "-a", "android.intent.action.FACTORY_RESET"]
 
 
 class Oracle(Protocol):
@@ -94,24 +94,24 @@ class Outcome:
 
 
 def run_scenario(scenario: Scenario, session: DeviceSession, device_ops: DeviceOps, evidence: Evidence,
-                 *, notice_profile: NoticeProfile | None = None, wizard_profile: WizardProfile | None = None,
-                 oracle: Oracle | None = None) -> Outcome:
-    """Execute `scenario` on `session`; raise VerdictMismatch on a wrong verdict (see module doc)."""
-    runner = ScenarioRunner(scenario, session, device_ops, evidence,
-                            notice_profile or load_notice_profile("reference"),
-                            wizard_profile or load_wizard_profile("reference"), oracle)
+                 *, profiles: ProfileSource | None = None, oracle: Oracle | None = None) -> Outcome:
+    """Execute `scenario` on `session`; raise VerdictMismatch on a wrong verdict (see module doc).
+
+    `profiles` picks the device's firmware profile (default: the shipped ones, matched by facts).
+    """
+    runner = ScenarioRunner(scenario, session, device_ops, evidence, profiles or ProfileSource(), oracle)
     return runner.run()
 
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, session: DeviceSession, ops: DeviceOps, evidence: Evidence,
-                 notice: NoticeProfile, wizard: WizardProfile, oracle: Oracle | None) -> None:
+                 profiles: ProfileSource, oracle: Oracle | None) -> None:
         self.scenario = scenario
         self.session = session
         self.ops = ops
         self.evidence = evidence
-        self.notice = notice
-        self.wizard = wizard
+        self.profiles = profiles
+        self.choice: Choice | None = None
         self.oracle = oracle
         self.spoofer = self._new_spoofer()
         self.outcome = Outcome(scenario.id, session.serial)
@@ -143,7 +143,59 @@ class ScenarioRunner:
 
     def _begin(self) -> None:
         self.mark = self.session.log_mark()
+        self.choice = self.profiles.choose(self.session)
         self._record_facts()
+        self._check_needs()
+
+    @property
+    def profile(self) -> FirmwareProfile:
+        assert self.choice is not None, "the profile is chosen when the run begins"
+        return self.choice.profile
+
+    # --- what the scenario needs --------------------------------------------------------------------
+    def _check_needs(self) -> None:
+        """Skip (CapabilityMissing) before any step when the device cannot do what the scenario needs."""
+        hints = self.scenario.device
+        needed = [*hints.capabilities, *(n for step in self.scenario.steps for n in step.needs)]
+        if hints.slots > 1:
+            needed.append("dual-sim")
+        lacking = missing(needed, self._capabilities())
+        if lacking:
+            raise CapabilityMissing(describe_missing(lacking), self.session.serial,
+                                    f"needed by {self.scenario.source.file}; firmware profile {self.profile.name}")
+        self._check_firmware()
+
+    def _capabilities(self) -> set[str]:
+        has = set(self.ops.capabilities()) | set(self.profile.capabilities)
+        root = self.session.facts.root is not None
+        if root:
+            has.add("root")
+        if self.session.has_console:
+            has |= {"console", "roaming"}  # the modem's registration is the console's `gsm voice`
+        if any(root or not method.root for method in self.profile.factory_reset):
+            has.add("factory-reset")
+        return has
+
+    def _check_firmware(self) -> None:
+        """A scenario written for one firmware build runs on a device that is (or becomes) that build."""
+        wanted = self.scenario.device.firmware
+        starts_fresh = bool(self.scenario.steps) and self.scenario.steps[0].kind == "reset"
+        if wanted is None or starts_fresh or "firmware-swap" in self.ops.capabilities():
+            return  # the reset boots the wanted build, or the backend chose the build under test
+        running = self._running_build()
+        if running != wanted:
+            why = f"the device runs {running!r}" if running else \
+                f"firmware profile {self.profile.name} cannot tell which build the device runs"
+            raise CapabilityMissing(f"firmware {wanted!r}", self.session.serial,
+                                    f"{why}, and this backend cannot boot another")
+
+    def _running_build(self) -> str | None:
+        sign = self.profile.build
+        if sign is None:
+            return None
+        if sign.property is not None:
+            return self.session.getprop(sign.property) or None
+        return sign.parse(self.session.shell(list(sign.shell or [])).output)
 
     def _run_step(self, step: Any) -> None:
         params = step.model_dump(exclude={"kind", "line"}, exclude_none=True)
@@ -163,17 +215,26 @@ class ScenarioRunner:
         self.session = self.ops.fresh_device(self.session, hints.firmware, hints.profile, hints.slots)
         self.spoofer = self._new_spoofer()
         self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
+        self.choice = self.profiles.choose(self.session)
         return {"signal": "device", "facts": self._record_facts()}
 
     def _factory_reset(self, _: Any) -> dict[str, Any]:
-        self.session.root()
-        self.session.reboot_and_wait(trigger=lambda: self._send_factory_reset())
+        root = self.session.facts.root is not None
+        methods = [m for m in self.profile.factory_reset if root or not m.root]
+        if any(m.root for m in methods):
+            self.session.root()
+        self.session.reboot_and_wait(trigger=lambda: self._send_factory_reset(methods))
         return {"signal": "factory-reset", "radio": self.spoofer.reapply_radio()}
 
-    def _send_factory_reset(self) -> None:
-        result = self.session.shell(FACTORY_RESET, root=True, timeout=10)
-        if not result.ok:
-            raise DeviceError(self.session.serial, f"factory reset broadcast failed: {result.text}")
+    def _send_factory_reset(self, methods: list[Any]) -> None:
+        """The profile's methods in order, until one is accepted (the device then reboots)."""
+        refused = []
+        for method in methods:
+            result = self.session.shell(list(method.shell), root=method.root, timeout=10)
+            if result.ok:
+                return
+            refused.append(f"{method.name}: {result.text}")
+        raise DeviceError(self.session.serial, f"factory reset failed ({'; '.join(refused) or 'no method'})")
 
     def _reboot(self, _: Any) -> dict[str, Any]:
         self.session.reboot_and_wait()
@@ -239,31 +300,28 @@ class ScenarioRunner:
         readback["radio"] = self.spoofer.reapply_radio()
         options = wizard_options(step.online, step.language, step.wifi if step.online else None,
                                  step.location_services)
-        walk = walk_wizard(self.session, self.wizard, options, also_done=list(self.notice.selectors))
+        walk = walk_wizard(self.session, self.profile.wizard, options,
+                           also_done=list(self.profile.notice.selectors))
         readback["wizard"] = walk.as_dict()
         return readback
 
     # --- verdict ----------------------------------------------------------------------------------
     def _expect(self, step: ExpectStep) -> dict[str, Any]:
         expected = step.state if step.state != "policy" else self._ask_oracle()
-        timeout = step.timeout if step.timeout is not None else self.notice.timeout_seconds
-        decision = self._decision_reader()
+        notice = self.profile.notice
+        timeout = step.timeout if step.timeout is not None else notice.timeout_seconds
+        decision = decision_reader(notice.decision, self.session, lambda: self.mark or LogMark(0, 0))
         if expected == "locked":
-            seen = wait_present(self.session, self.notice, timeout, decision=decision)
+            seen = wait_present(self.session, notice, timeout, decision=decision)
         else:
-            settle = step.settle if step.settle is not None else self.notice.settle_seconds
-            seen = wait_absent_stable(self.session, self.notice, settle, timeout, decision=decision)
+            settle = step.settle if step.settle is not None else notice.settle_seconds
+            settle = settle_without_sign(notice.decision, settle)
+            seen = wait_absent_stable(self.session, notice, settle, timeout, decision=decision)
         self.outcome.expectations.append(Expectation(step.line, expected, seen))
         self.outcome.verdict = "locked" if seen.present else "unlocked" if seen.home else None
         self._attach_state("verdict")
         self._judge(step, expected, seen)
         return {"signal": "expect", "expected": expected, "observed": _observation_dict(seen)}
-
-    def _decision_reader(self) -> Callable[[], str] | None:
-        sign = self.notice.decision
-        if sign is None:
-            return None
-        return lambda: self.session.getprop(sign.property)
 
     def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation) -> None:
         where = f"{self.scenario.where(step)}"
@@ -294,6 +352,8 @@ class ScenarioRunner:
     # --- evidence ---------------------------------------------------------------------------------
     def _record_facts(self) -> dict[str, str]:
         facts = self.session.facts.as_environment()
+        if self.choice is not None:
+            facts["profile"] = self.choice.describe()
         self.outcome.facts = facts
         self.evidence.set_environment(facts)
         return facts

@@ -56,6 +56,9 @@ class EmulatorOps:
     def sim_profile_supported(self) -> bool:
         return False
 
+    def capabilities(self) -> frozenset[str]:
+        return frozenset({"new-identity", "firmware-swap"})
+
     def proxy_for_country(self, country: str | None) -> str | None:
         return None
 
@@ -92,6 +95,8 @@ def test_havana_with_a_cuban_sim_is_locked(session: DeviceSession, ops: Emulator
     assert "read-back: sim" in names and "read-back: location" in names
     assert {"verdict: screen", "verdict: UI hierarchy", "verdict: device log"} <= set(names)
     assert outcome.facts["kind"] == "emulator-api31+"
+    assert outcome.facts["profile"] == ("reference (matched: package com.android.provision, "
+                                        "package com.android.regionlock)")
 
 
 def test_madrid_is_unlocked_and_stable_and_a_hostile_name_is_text(session: DeviceSession,

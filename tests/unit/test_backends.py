@@ -25,7 +25,8 @@ from harness.errors import CapabilityMissing
 def virtual_handle(tmp_path: Path) -> DeviceHandle:
     return DeviceHandle(serial="emulator-40000", kind="virtual", adb_server_port=41000, console_port=40000,
                         data_dir=str(tmp_path / "dev"), home=str(tmp_path / "home"),
-                        props={"regionlock.policy": "defect-crimea-blind", "activation.url": "http://x:1"})
+                        props={"regionlock.policy": "defect-crimea-blind", "activation.url": "http://x:1"},
+                        firmware="defect-crimea-blind")
 
 
 def test_handle_round_trips_through_json(tmp_path: Path) -> None:

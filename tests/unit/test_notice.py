@@ -17,7 +17,7 @@ from harness.notice import (
     wait_absent_stable,
     wait_present,
 )
-from harness.profiles import load_notice_profile
+from harness.profiles import load_profile
 
 NOTICE_PKG = "com.android.regionlock"
 TEXTS = {
@@ -27,7 +27,7 @@ TEXTS = {
 }
 
 
-PROFILE = load_notice_profile("reference")
+PROFILE = load_profile("reference").notice
 HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
 STATUS_BAR = '<node package="com.android.systemui" resource-id="com.android.systemui:id/status_bar" text="" />'
 

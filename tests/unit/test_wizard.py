@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.errors import InfrastructureError
-from harness.profiles import load_wizard_profile, wizard_options
+from harness.profiles import load_profile, wizard_options
 from harness.wizard import WizardStuck, WizardWalker
 
 P = "com.android.provision:id/"
@@ -74,7 +74,7 @@ class FakeElement:
         self.wizard.tap(self.selector["resourceId"], self.selector.get("text"))
 
 
-PROFILE = load_wizard_profile("reference")
+PROFILE = load_profile("reference").wizard
 
 
 def walker(fake: FakeWizard, **options: Any) -> WizardWalker:

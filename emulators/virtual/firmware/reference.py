@@ -24,14 +24,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emulators.virtual.device import DeviceConfig, Firmware, Fix, RadioState
+from emulators.virtual.device import DeviceConfig, Firmware, Fix, Package, RadioState
 from emulators.virtual.firmware import activation_client, connectivity, identity, location, telephony
 from emulators.virtual.firmware.activation_server import ActivationServer
 from emulators.virtual.firmware.policy import LOCKED, Policy, load_policy
 from emulators.virtual.firmware.screens import (
     HOME_COMPONENT,
+    LAUNCHER,
     NOTICE_COMPONENT,
     PAGES,
+    PROVISION,
+    REGIONLOCK,
     WIZARD_COMPONENT,
     WizardView,
     home_screen,
@@ -51,6 +54,11 @@ DEFAULT_SETTINGS = (
     ("global", "data_roaming", "0"), ("global", "airplane_mode_on", "0"), ("global", "auto_time", "1"),
     ("global", "auto_time_zone", "1"),
 )
+# The firmware's own apps, as `pm list packages` shows them on a real image (system apps: a
+# factory reset keeps them); a harness recognises the firmware family by them.
+SYSTEM_APPS = ((PROVISION, "/system/priv-app/Provision/Provision.apk"),
+               (LAUNCHER, "/system/priv-app/Launcher3/Launcher3.apk"),
+               (REGIONLOCK, "/system/priv-app/RegionLock/RegionLock.apk"))
 
 
 def _later(delay: float, action: Any, args: tuple[Any, ...] = ()) -> None:
@@ -94,6 +102,8 @@ class ReferenceFirmware(Firmware):
             device.screens.clear()
         self.identity = identity.load_identity(self.config.data_dir / "identity.json", self.profile, self.slots)
         device.props.set_many(self.profile.props())
+        with device.lock:
+            device.packages.update({name: Package(name, path, system=True) for name, path in SYSTEM_APPS})
         device.props.set("ro.serialno", self.identity.serial)
         for ns, key, value in DEFAULT_SETTINGS:
             device.settings.put_default(ns, key, value)
