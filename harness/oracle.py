@@ -10,7 +10,7 @@ a device activated unlocked stays unlocked wherever it goes. `expect: policy` as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, assert_never
 
 from harness.errors import HarnessError
 from harness.scenario import model as m
@@ -73,30 +73,36 @@ def _decide(s: _Signals, firmware: str) -> None:
 
 
 def _apply(s: _Signals, step: m.Step) -> _Signals:
-    if isinstance(step, m.ResetStep):
-        return _Signals()
-    if isinstance(step, m.FactoryResetStep):
-        return _Signals(sims=s.sims, network=s.network, position=s.position, ip=s.ip, server=s.server)
-    if isinstance(step, m.SimStep):
-        s.sims = step.slots
-    elif isinstance(step, m.NetworkStep):
-        s.network = step.network
-    elif isinstance(step, m.LocationStep):
-        s.location_on, s.position = step.position is not None, step.position or s.position
-    elif isinstance(step, m.WifiStep):
-        s.wifi = step.on
-    elif isinstance(step, m.DataStep):
-        s.data = step.on
-    elif isinstance(step, m.AirplaneStep):
-        s.airplane = step.on
-    elif isinstance(step, m.ProxyStep):
-        s.ip = step.country
-    elif isinstance(step, m.TravelStep):
-        s.position = step.position or s.position
-        s.sims = step.sims or s.sims
-        s.network = step.network or s.network
-    elif isinstance(step, m.ActivateStep):
-        _activate(s, step)
+    """The signals after `step`; mypy's exhaustiveness check fails here when a step kind is added."""
+    match step:
+        case m.ResetStep():
+            return _Signals()
+        case m.FactoryResetStep():
+            return _Signals(sims=s.sims, network=s.network, position=s.position, ip=s.ip, server=s.server)
+        case m.SimStep():
+            s.sims = step.slots
+        case m.NetworkStep():
+            s.network = step.network
+        case m.LocationStep():
+            s.location_on, s.position = step.position is not None, step.position or s.position
+        case m.WifiStep():
+            s.wifi = step.on
+        case m.DataStep():
+            s.data = step.on
+        case m.AirplaneStep():
+            s.airplane = step.on
+        case m.ProxyStep():
+            s.ip = step.country
+        case m.TravelStep():
+            s.position = step.position or s.position
+            s.sims = step.sims or s.sims
+            s.network = step.network or s.network
+        case m.ActivateStep():
+            _activate(s, step)
+        case m.RebootStep() | m.LocaleStep() | m.TimezoneStep() | m.WaitStep() | m.ExpectStep() | m.ScreenshotStep():
+            pass  # no signal the first-activation policy reads
+        case _:
+            assert_never(step)
     return s
 
 

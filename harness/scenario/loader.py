@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from harness.capabilities import check_capabilities
 from harness.errors import ScenarioError
 from harness.scenario import model as m
 from harness.scenario.surface import Ctx, as_str, parse_duration, parse_step
@@ -30,13 +31,12 @@ from harness.scenario.yamlsource import (
     yaml_error_message,
 )
 
-__all__ = ["KNOWN_FIRMWARE", "load_file", "load_paths", "load_text", "parse_duration", "scenario_files"]
+__all__ = ["load_file", "load_paths", "load_text", "parse_duration", "scenario_files"]
 
 TOP_KEYS = ("scenario", "id", "description", "tags", "device", "matrix", "steps")
-DEVICE_KEYS = ("firmware", "profile", "slots", "capabilities")
-# Policies the reference firmware documents (README); a path to a policy YAML is accepted too.
-KNOWN_FIRMWARE = ("global", "custom-rom", "defect-crimea-blind", "defect-gps-ignored",
-                  "defect-every-boot", "defect-reset-clears")
+DEVICE_KEYS = tuple(m.DeviceHints.model_fields)
+# A firmware build's name (what the device or backend says it has is checked at run time), or a path.
+FIRMWARE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$|\.ya?ml$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -192,11 +192,14 @@ def _device_field(key: str, raw: Any, ctx: Ctx) -> Any:
         return raw
     if key == "capabilities":
         items = raw if isinstance(raw, list) else [raw]
-        return tuple(as_str(c, ctx, "a capability name") for c in items)
+        names = [as_str(c, ctx, "a capability name") for c in items]
+        try:
+            return tuple(check_capabilities(names))
+        except ValueError as exc:
+            ctx.fail(str(exc))
     text = as_str(raw, ctx, f"a {key} name")
-    if key == "firmware" and text not in KNOWN_FIRMWARE and not text.endswith((".yaml", ".yml")):
-        ctx.fail(f"unknown firmware policy {text!r}; known: {', '.join(KNOWN_FIRMWARE)} (or a policy .yaml path)",
-                 difflib.get_close_matches(text, KNOWN_FIRMWARE, n=2))
+    if key == "firmware" and not FIRMWARE_NAME.search(text):
+        ctx.fail(f"a firmware is a build name (letters, digits, . _ -) or a .yaml path, got {text!r}")
     return text
 
 

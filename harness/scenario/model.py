@@ -9,7 +9,7 @@ keeps the source `line` it came from, so a failure at run time can point at the 
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -18,7 +18,8 @@ _MCC = re.compile(r"^\d{3}$")
 _MNC = re.compile(r"^\d{2,3}$")
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
 # BCP-47 as used by Android's persist.sys.locale: language, optional script, optional region.
-_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$"
+_LOCALE = re.compile(LOCALE_PATTERN)
 
 
 def _check_mcc(v: str | None) -> str | None:
@@ -310,10 +311,10 @@ Step = Annotated[
     Field(discriminator="kind"),
 ]
 
-STEP_KINDS: tuple[str, ...] = (
-    "reset", "factory-reset", "reboot", "sim", "network", "location", "locale", "timezone", "wifi",
-    "data", "airplane", "ip", "activate", "wait", "travel", "expect", "screenshot",
-)
+# The union above is THE list of step kinds; everything else derives from it (the surface table in
+# surface.py is checked against it at import, runner and oracle `match` on it with assert_never).
+STEP_MODELS: tuple[type[_Step], ...] = get_args(get_args(Step)[0])
+STEP_KINDS: tuple[str, ...] = tuple(str(c.model_fields["kind"].default) for c in STEP_MODELS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,7 +349,9 @@ class Scenario(_Frozen):
 
 
 __all__ = [
+    "LOCALE_PATTERN",
     "STEP_KINDS",
+    "STEP_MODELS",
     "ActivateStep",
     "AirplaneStep",
     "DataStep",

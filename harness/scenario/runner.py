@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from harness.capabilities import describe_missing, missing
 from harness.decision import decision_reader, settle_without_sign
@@ -40,13 +40,17 @@ from harness.scenario.model import (
     AirplaneStep,
     DataStep,
     ExpectStep,
+    FactoryResetStep,
     LocaleStep,
     LocationStep,
     NetworkStep,
     ProxyStep,
+    RebootStep,
+    ResetStep,
     Scenario,
     ScreenshotStep,
     SimStep,
+    Step,
     TimezoneStep,
     TravelStep,
     WaitStep,
@@ -116,14 +120,7 @@ class ScenarioRunner:
         self.spoofer = self._new_spoofer()
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
-        self.done: list[Any] = []
-        self.handlers: dict[str, Callable[[Any], dict[str, Any] | None]] = {
-            "reset": self._reset, "factory-reset": self._factory_reset, "reboot": self._reboot,
-            "sim": self._sim, "network": self._network, "location": self._location,
-            "locale": self._locale, "timezone": self._timezone, "wifi": self._wifi, "data": self._data,
-            "airplane": self._airplane, "ip": self._ip, "activate": self._activate, "wait": self._wait,
-            "travel": self._travel, "expect": self._expect, "screenshot": self._screenshot,
-        }
+        self.done: list[Step] = []
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Outcome:
@@ -197,17 +194,58 @@ class ScenarioRunner:
             return self.session.getprop(sign.property) or None
         return sign.parse(self.session.shell(list(sign.shell or [])).output)
 
-    def _run_step(self, step: Any) -> None:
+    def _run_step(self, step: Step) -> None:
         params = step.model_dump(exclude={"kind", "line"}, exclude_none=True)
         title = step.summary()
         t0 = time.monotonic()
         with self.evidence.step(title, {"line": step.line, **params}):
-            readback = self.handlers[step.kind](step)
+            readback = self._dispatch(step)
             if readback:
                 self.outcome.readbacks.append(readback)
                 self.evidence.attach_json(f"read-back: {step.kind}", readback)
         self.outcome.step_seconds.append((step.kind, time.monotonic() - t0))
         self.done.append(step)
+
+    def _dispatch(self, step: Step) -> dict[str, Any] | None:
+        """One case per step kind; mypy's exhaustiveness check fails here when a kind is added."""
+        match step:
+            case ResetStep():
+                return self._reset(step)
+            case FactoryResetStep():
+                return self._factory_reset(step)
+            case RebootStep():
+                return self._reboot(step)
+            case SimStep():
+                return self.spoofer.sims(step.slots)
+            case NetworkStep():
+                return self.spoofer.serving_network(step.network)
+            case LocationStep():
+                return self.spoofer.location(step.position)
+            case LocaleStep():
+                return self.spoofer.locale(step.locale)
+            case TimezoneStep():
+                return self.spoofer.timezone(step.timezone)
+            case WifiStep():
+                return self.spoofer.wifi(step.on, step.ssid)
+            case DataStep():
+                return self.spoofer.mobile_data(step.on)
+            case AirplaneStep():
+                return self.spoofer.airplane(step.on)
+            case ProxyStep():
+                return self.spoofer.ip_country(step.country)
+            case ActivateStep():
+                return self._activate(step)
+            case WaitStep():
+                return self._wait(step)
+            case TravelStep():
+                return self._travel(step)
+            case ExpectStep():
+                return self._expect(step)
+            case ScreenshotStep():
+                self.evidence.attach_png(step.name, self.session.screenshot_png())
+                return None
+            case _:
+                assert_never(step)
 
     # --- device lifecycle -------------------------------------------------------------------------
     def _reset(self, _: Any) -> dict[str, Any]:
@@ -241,33 +279,6 @@ class ScenarioRunner:
         return {"signal": "reboot", "radio": self.spoofer.reapply_radio()}
 
     # --- signals ----------------------------------------------------------------------------------
-    def _sim(self, step: SimStep) -> dict[str, Any]:
-        return self.spoofer.sims(step.slots)
-
-    def _network(self, step: NetworkStep) -> dict[str, Any]:
-        return self.spoofer.serving_network(step.network)
-
-    def _location(self, step: LocationStep) -> dict[str, Any]:
-        return self.spoofer.location(step.position)
-
-    def _locale(self, step: LocaleStep) -> dict[str, Any]:
-        return self.spoofer.locale(step.locale)
-
-    def _timezone(self, step: TimezoneStep) -> dict[str, Any]:
-        return self.spoofer.timezone(step.timezone)
-
-    def _wifi(self, step: WifiStep) -> dict[str, Any]:
-        return self.spoofer.wifi(step.on, step.ssid)
-
-    def _data(self, step: DataStep) -> dict[str, Any]:
-        return self.spoofer.mobile_data(step.on)
-
-    def _airplane(self, step: AirplaneStep) -> dict[str, Any]:
-        return self.spoofer.airplane(step.on)
-
-    def _ip(self, step: ProxyStep) -> dict[str, Any]:
-        return self.spoofer.ip_country(step.country)
-
     def _travel(self, step: TravelStep) -> dict[str, Any]:
         parts: dict[str, Any] = {"signal": "travel"}
         if step.sims is not None:
@@ -345,9 +356,6 @@ class ScenarioRunner:
         if state not in ("locked", "unlocked"):
             raise OracleUnavailable(f"the oracle answered {state!r}, not locked/unlocked")
         return state
-
-    def _screenshot(self, step: ScreenshotStep) -> None:
-        self.evidence.attach_png(step.name, self.session.screenshot_png())
 
     # --- evidence ---------------------------------------------------------------------------------
     def _record_facts(self) -> dict[str, str]:

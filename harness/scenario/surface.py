@@ -463,43 +463,120 @@ def _screenshot(value: Any, ctx: Ctx) -> dict[str, Any]:
     return {"name": name}
 
 
-PARSERS: dict[str, tuple[type[BaseModel], StepParser]] = {
-    "reset": (m.ResetStep, _bare("reset")),
-    "factory-reset": (m.FactoryResetStep, _bare("factory-reset")),
-    "reboot": (m.RebootStep, _bare("reboot")),
-    "sim": (m.SimStep, _sim),
-    "network": (m.NetworkStep, _network),
-    "location": (m.LocationStep, _location),
-    "locale": (m.LocaleStep, _locale),
-    "timezone": (m.TimezoneStep, _timezone),
-    "wifi": (m.WifiStep, _wifi),
-    "data": (m.DataStep, _switch),
-    "airplane": (m.AirplaneStep, _switch),
-    "ip": (m.ProxyStep, _ip),
-    "activate": (m.ActivateStep, _activate),
-    "wait": (m.WaitStep, _wait),
-    "travel": (m.TravelStep, _travel),
-    "expect": (m.ExpectStep, _expect),
-    "screenshot": (m.ScreenshotStep, _screenshot),
-}
-BARE_WORDS = ("reset", "factory-reset", "reboot", "activate")
-assert set(PARSERS) == set(m.STEP_KINDS)
+# --------------------------------------------------------------------------------------------
+# The step kinds: one entry each, from which parsing, the JSON Schema and its tests follow
+# --------------------------------------------------------------------------------------------
+
+_DURATION_SCHEMA = {"anyOf": [
+    {"type": "number", "minimum": 0},
+    {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*)+$"},
+], "description": "seconds, or 30s / 5m / 2h / 2d / 1h30m"}
+_SWITCH = {"anyOf": [{"type": "boolean"}, {"enum": sorted(_ON | _OFF)}]}
+_WORD = {"type": "string", "minLength": 1}
+_CODE = {"anyOf": [{"type": "string", "pattern": r"^\d+$"}, {"type": "integer", "minimum": 0}]}
+_STATE = {"enum": list(_STATES)}
+
+
+def obj_schema(props: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False, **extra}
+    if required:
+        out["required"] = required
+    return out
+
+
+_PLMN = {"mcc": _CODE, "mnc": {"type": "string", "pattern": r"^\d{2,3}$"}, "country": _WORD, "operator": _WORD}
+_PAIRED = {"mcc": ["mnc"], "mnc": ["mcc"]}  # the parsers want both or neither
+_SIM_ONE = {"anyOf": [
+    {"type": "string", "description": "country (CU, Cuba), operator (Cubacel), or none"},
+    obj_schema({**_PLMN, "slot": {"enum": [0, 1]}, "absent": {"type": "boolean"}}, dependentRequired=_PAIRED),
+]}
+_SIM_SCHEMA = {"anyOf": [_SIM_ONE, {"type": "array", "items": _SIM_ONE, "minItems": 1, "maxItems": 2}]}
+_NETWORK_SCHEMA = {"anyOf": [
+    {"type": "string", "description": "home|roaming|searching|denied|off, a country or an operator"},
+    obj_schema({**_PLMN, "registration": {"enum": list(_REGISTRATIONS)}}, dependentRequired=_PAIRED),
+]}
+_DEGREES = {"lat": 90, "latitude": 90, "lon": 180, "longitude": 180}
+_POSITION_SCHEMA = {"anyOf": [
+    {"type": "string", "description": "a place from harness/data/places.yaml"},
+    obj_schema({**{k: {"type": "number", "minimum": -v, "maximum": v} for k, v in _DEGREES.items()},
+                "place": _WORD, "territory": _WORD, "country": _WORD}),
+]}
+
+
+@dataclass(frozen=True)
+class StepSurface:
+    """How authors write one step kind: its model, parser, value schema and examples that must load."""
+
+    model: type[BaseModel]
+    parse: StepParser
+    schema: dict[str, Any]  # JSON Schema of the value in `- kind: value`
+    examples: tuple[str, ...]  # list items as authors write them (tests load and validate each)
+    bare: bool = False  # may be written as a word alone (`- reboot`)
+
+    @property
+    def kind(self) -> str:
+        return str(self.model.model_fields["kind"].default)
+
+
+def _no_value(kind: str) -> StepSurface:
+    model = next(c for c in m.STEP_MODELS if c.model_fields["kind"].default == kind)
+    return StepSurface(model, _bare(kind), {"type": "null"}, (kind,), bare=True)
+
+
+STEPS: dict[str, StepSurface] = {s.kind: s for s in (
+    _no_value("reset"),
+    _no_value("factory-reset"),
+    _no_value("reboot"),
+    StepSurface(m.SimStep, _sim, _SIM_SCHEMA, (
+        "sim: CU", "sim: Cubacel", "sim: none", "sim: {mcc: 368, mnc: '01'}", "sim: {country: IR}",
+        "sim: [ES, {slot: 1, absent: true}]")),
+    StepSurface(m.NetworkStep, _network, _NETWORK_SCHEMA, (
+        "network: roaming", "network: IR", "network: {country: IR, registration: roaming}",
+        "network: {mcc: 432, mnc: '11'}")),
+    StepSurface(m.LocationStep, _location, {"anyOf": [_POSITION_SCHEMA, {"enum": sorted(_OFF)}, {"const": False}]}, (
+        "location: Havana", "location: off", "location: false", "location: disabled",
+        "location: {lat: 23.1, lon: -82.3, territory: CU}", "location: {place: Tehran}")),
+    StepSurface(m.LocaleStep, _locale, {"type": "string", "pattern": m.LOCALE_PATTERN}, ("locale: es-ES",)),
+    StepSurface(m.TimezoneStep, _timezone, {"type": "string", "description": "IANA zone, e.g. America/Havana"},
+                ("timezone: America/Havana",)),
+    StepSurface(m.WifiStep, _wifi, {"anyOf": [_SWITCH, _WORD, obj_schema({"on": _SWITCH, "ssid": _WORD})]}, (
+        "wifi: on", "wifi: disabled", "wifi: HomeNet", "wifi: {on: true, ssid: HomeNet}")),
+    StepSurface(m.DataStep, _switch, _SWITCH, ("data: on", "data: enable", "data: false", "data: no")),
+    StepSurface(m.AirplaneStep, _switch, _SWITCH, ("airplane: on", "airplane: disable")),
+    StepSurface(m.ProxyStep, _ip, {"anyOf": [_WORD, {"type": "null"}, {"const": False}]}, (
+        "ip: CU", "ip: direct", "ip: off", "ip: false")),
+    StepSurface(m.ActivateStep, _activate, {"anyOf": [{"enum": ["online", "offline"]}, {"type": "null"}, obj_schema({
+        "online": _SWITCH, "language": _WORD, "wifi": {"anyOf": [_WORD, {"const": False}]},
+        "location_services": _SWITCH, "location": _SWITCH})]}, (
+        "activate", "activate: offline", "activate: {language: es, wifi: HomeNet, location_services: off}",
+        "activate: {online: no, wifi: false, location: false}"), bare=True),
+    StepSurface(m.WaitStep, _wait, _DURATION_SCHEMA, ("wait: 2d", "wait: 1.5", "wait: 1h30m", "wait: 250ms")),
+    StepSurface(m.TravelStep, _travel, {"anyOf": [{"type": "string"}, obj_schema(
+        {"to": _POSITION_SCHEMA, "sim": _SIM_SCHEMA, "network": _NETWORK_SCHEMA}, minProperties=1)]}, (
+        "travel: Havana", "travel: {to: Tehran, sim: IR, network: roaming}")),
+    StepSurface(m.ExpectStep, _expect, {"anyOf": [_STATE, obj_schema({
+        "state": _STATE, "timeout": _DURATION_SCHEMA, "settle": _DURATION_SCHEMA, "text": {"type": "string"}},
+        ["state"])]}, ("expect: locked", "expect: policy", "expect: {state: unlocked, timeout: 30s, settle: 5}",
+                       "expect: {state: locked, text: 'sanction'}")),
+    StepSurface(m.ScreenshotStep, _screenshot, {"type": "string", "pattern": r"^[\w.-]+$"}, ("screenshot: after-setup",)),
+)}
+assert tuple(STEPS) == m.STEP_KINDS, "every step model needs exactly one surface, in the model's order"
 
 
 def parse_step(raw: Any, ctx: Ctx) -> m.Step:
     """One list item of `steps:` -> a step model."""
     if isinstance(raw, str):
         kind, value = raw.strip(), None
-        if kind in PARSERS and kind not in BARE_WORDS:
+        if kind in STEPS and not STEPS[kind].bare:
             ctx.fail(f"step '{kind}' needs a value, e.g. `- {kind}: ...`")
     elif isinstance(raw, dict) and len(raw) == 1:
         (kind, value), = raw.items()
     else:
         ctx.fail("a step is a word (`- reboot`) or a one-key mapping (`- sim: CU`), got "
                  + (f"a mapping with keys {', '.join(map(str, raw))}" if isinstance(raw, dict) else _describe(raw)))
-    if kind not in PARSERS:
+    if kind not in STEPS:
         ctx.fail(f"unknown step {kind!r}; valid steps: {', '.join(m.STEP_KINDS)}",
                  difflib.get_close_matches(str(kind), m.STEP_KINDS, n=2))
-    model, parser = PARSERS[kind]
+    surface = STEPS[kind]
     sub = Ctx(ctx.file, ctx.line, f"{ctx.field}.{kind}", ctx.slots)
-    return sub.build(model, line=ctx.line, **parser(value, sub))
+    return sub.build(surface.model, line=ctx.line, **surface.parse(value, sub))

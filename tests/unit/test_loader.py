@@ -248,7 +248,8 @@ BAD_DOCS = [
     ("scenaro: x\nsteps: [reset]\n", 1, "scenaro", "did you mean scenario?"),
     ("scenario: x\n", 1, "steps", "missing `steps:`"),
     ("scenario: x\nsteps: []\n", 2, "steps", "non-empty list"),
-    ("scenario: x\ndevice: {firmware: globl}\nsteps: [reset]\n", 2, "device.firmware", "global"),
+    ("scenario: x\ndevice: {firmware: 'global; reboot'}\nsteps: [reset]\n", 2, "device.firmware", "build name"),
+    ("scenario: x\ndevice: {capabilities: [roamin]}\nsteps: [reset]\n", 2, "device.capabilities", "roaming"),
     ("scenario: x\ndevice: {slot: 2}\nsteps: [reset]\n", 2, "device.slot", "slots"),
     ("scenario: x\ntags: [Smoke Test]\nsteps: [reset]\n", 2, "tags", "lower-case"),
     ("scenario: x\nmatrix: {place: [Havana]}\nsteps:\n  - location: ${plce}\n", 4, "${plce}", "place"),
@@ -284,3 +285,10 @@ def test_empty_file_and_missing_file(tmp_path: Path) -> None:
         load_text("# nothing\n", "e.yaml")
     with pytest.raises(ScenarioError, match="cannot read"):
         load_file(tmp_path / "missing.yaml")
+
+
+def test_firmware_names_are_not_a_copied_list() -> None:
+    # the device or backend says which builds exist (checked at run time); every documented policy loads
+    for name in ("global", "defect-lock-forgotten", "vendor-build-7.1", "policies/mine.yaml"):
+        sc = load_text(f"scenario: x\ndevice: {{firmware: {name}}}\nsteps: [reset]\n", "f.yaml")[0]
+        assert sc.device.firmware == name
