@@ -53,6 +53,8 @@ class RunRequest:
     serials: tuple[str, ...] = ()
     policy: str | None = None
     exit_proxies: tuple[str, ...] = ()  # "CC=host:port"
+    profile: str | None = None  # firmware profile NAME|PATH for every device
+    profiles_dir: Path | None = None  # the lab's own profiles
     extra: tuple[str, ...] = ()
 
 
@@ -63,7 +65,9 @@ def pytest_argv(req: RunRequest, events: Path) -> list[str]:
             "--harness-summary", str(events), "-q", "-rfEs", "--tb=line", "-o", "console_output_style=classic"]
     if req.workers > 1:
         argv += ["-n", str(req.workers)]
-    for flag, value in (("-k", req.keyword), ("-m", req.marker), ("--policy", req.policy)):
+    profiles_dir = str(req.profiles_dir) if req.profiles_dir else None
+    for flag, value in (("-k", req.keyword), ("-m", req.marker), ("--policy", req.policy),
+                        ("--profile", req.profile), ("--profiles", profiles_dir)):
         if value:
             argv += [flag, value]
     if req.devices:
@@ -104,12 +108,15 @@ def run(
     policy: Annotated[str | None, typer.Option(help="virtual backend: firmware policy")] = None,
     exit_proxy: Annotated[list[str] | None, typer.Option(
         help="CC=host:port of an HTTP proxy exiting in country CC, for `ip:` steps (repeatable)")] = None,
+    profile: Annotated[str | None, typer.Option(
+        help="firmware profile NAME|PATH for every device (default: matched per device)")] = None,
+    profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own firmware profiles")] = None,
     alluredir: Annotated[Path, typer.Option(help="Allure results directory")] = Path("allure-results"),
     log: Annotated[Path | None, typer.Option(help="pytest output (default: <alluredir>/../harness-run.log)")] = None,
 ) -> None:
     """Run scenarios on devices and print a summary; exit code 0 only if every scenario passed."""
     req = RunRequest(tuple(paths or ["scenarios"]), workers, keyword, marker, backend, alluredir, devices,
-                     tuple(serial or ()), policy, tuple(exit_proxy or ()))
+                     tuple(serial or ()), policy, tuple(exit_proxy or ()), profile, profiles)
     log = log or alluredir.resolve().parent / "harness-run.log"
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
         events = Path(tmp) / "events.jsonl"

@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 _PROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
 _ROOT_REFUSED = "cannot run as root"
+# How rooted phones take a command: Magisk/SuperSU's `su -c CMD`, AOSP's debug su `su 0 sh -c CMD`.
+SU_FORMS = (("su", "-c"), ("su", "0", "sh", "-c"))
 
 
 class DeviceKind(Enum):
@@ -242,6 +244,7 @@ class DeviceSession:
         self._console: ConsoleClient | None = None
         self._u2: uiautomator2.Device | None = None
         self._is_root = False
+        self._su: tuple[str, ...] | None = None  # the su form that answered uid 0, once probed
 
     def __repr__(self) -> str:
         return f"<DeviceSession|{self.serial}>"
@@ -255,9 +258,22 @@ class DeviceSession:
         return self._facts
 
     def _root_availability(self, props: dict[str, str]) -> str | None:
+        """`adbd` where `adb root` is allowed (debuggable builds), `su` where a su answers uid 0
+        (a rooted phone: found by trying, since `which su` says nothing about whether it grants)."""
         if props.get("ro.debuggable") == "1" or props.get("ro.build.type") in ("userdebug", "eng"):
             return "adbd"
-        return "su" if self.shell(["which", "su"]).text else None
+        return "su" if self._probe_su() else None
+
+    def _probe_su(self) -> tuple[str, ...] | None:
+        if self._su is None:
+            for form in SU_FORMS:
+                result = self.shell_line(shlex.join([*form, "id -u"]), (*form, "id -u"), timeout=10)
+                if result.ok and result.text == "0":
+                    self._su = form
+                    break
+            else:
+                self._su = ()
+        return self._su or None
 
     # --- shell -------------------------------------------------------------------------------
     def shell(self, args: list[str], *, timeout: float = 30.0, root: bool = False) -> ShellResult:
@@ -286,10 +302,8 @@ class DeviceSession:
         return result.text
 
     def _as_root(self, line: str) -> str:
-        if self.facts.root == "su":
-            return shlex.join(["su", "-c", line])
         self.root()
-        return line
+        return shlex.join([*self._su, line]) if self._su else line
 
     def _adb_call(self, call: Callable[[], T], what: str) -> T:
         try:
@@ -319,18 +333,21 @@ class DeviceSession:
 
     # --- root ---------------------------------------------------------------------------------
     def root(self, timeout: float = 30.0) -> None:
-        """adbd as root (`adb root`), or confirm `su` works; DeviceError when this build refuses."""
+        """adbd as root (`adb root`), else `su`; DeviceError when the device grants neither.
+
+        A debuggable build whose adbd refuses root (some vendors lock it) falls back to su.
+        """
         if self._is_root:
             return
-        if self.facts.root == "su":
-            self._is_root = True
-            return
-        if self.shell(["id", "-u"]).text == "0":
+        if self.facts.root == "su" or self.shell(["id", "-u"]).text == "0":
             self._is_root = True
             return
         reply = str(self._adb_call(self.device.root, "root:"))
         if _ROOT_REFUSED in reply:
-            raise DeviceError(self.serial, f"adb root refused: {reply.strip()}")
+            if self._probe_su():
+                self._is_root = True
+                return
+            raise DeviceError(self.serial, f"adb root refused and no su grants root: {reply.strip()}")
         self._wait(lambda: self._id_is_root(), timeout, "adbd to come back as root")
         self._is_root = True
 

@@ -159,7 +159,8 @@ class ScenarioRunner:
         lacking = missing(needed, self._capabilities())
         if lacking:
             raise CapabilityMissing(describe_missing(lacking), self.session.serial,
-                                    f"needed by {self.scenario.source.file}; firmware profile {self.profile.name}")
+                                    f"the scenario needs it (device.capabilities or its steps); firmware "
+                                    f"profile {self.profile.name}")
         self._check_firmware()
 
     def _capabilities(self) -> set[str]:
