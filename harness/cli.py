@@ -255,6 +255,74 @@ def devices(
 
 
 # --------------------------------------------------------------------------------------------
+# profile
+# --------------------------------------------------------------------------------------------
+
+profile_app = typer.Typer(no_args_is_help=True, help="Firmware profiles: list them, capture a skeleton.")
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("list")
+def profile_list(
+    profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own profiles")] = None,
+) -> None:
+    """The firmware profiles known (the lab's first), with their match rules and where they come from."""
+    from harness.profile_match import ProfileSource
+
+    source = ProfileSource(directory=profiles)
+    table = Table(title="Firmware profiles")
+    for column in ("name", "match", "decision", "source"):
+        table.add_column(column)
+    for p in (*source.user(), *source.shipped()):
+        rules = "; ".join(", ".join([*(f"{k}~{v}" for k, v in r.props.items()), *r.packages]) for r in p.match)
+        table.add_row(p.name, rules or "(by name only)", p.decision.kind() if p.decision else "none", p.source)
+    console.print(table)
+
+
+@profile_app.command("capture")
+def profile_capture(
+    page: Annotated[str, typer.Option(help="name of the wizard page shown on the device")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="profile file to write (or add the page to)")],
+    serial: Annotated[str | None, typer.Option(help="device serial (default: the only device)")] = None,
+    name: Annotated[str | None, typer.Option(help="profile name (default: the file's stem)")] = None,
+    port: Annotated[int | None, typer.Option(help="adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)")] = None,
+    host: Annotated[str, typer.Option(help="adb server host")] = "127.0.0.1",
+) -> None:
+    """Dump the screen a device shows and write a profile skeleton for that wizard page.
+
+    A new file gets a loadable skeleton (match rule from the device's brand and the app's package,
+    the page's recogniser and title, a guessed forward tap, TODO placeholders); an existing one gets
+    the page added. Tappable elements are listed as comments: the candidate actions.
+    """
+    import adbutils
+    import yaml
+
+    from harness.capture import add_page, read_screen, render, skeleton
+    from harness.session import DeviceSession
+
+    client = adbutils.AdbClient(host=host, port=port or int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")))
+    serials = [serial] if serial else [d.serial for d in client.device_list()]
+    if len(serials) != 1:
+        console.print(f"[red]name the device with --serial (found: {', '.join(serials) or 'none'})[/]")
+        raise typer.Exit(2)
+    session = DeviceSession(serials[0], client, None, None)
+    try:
+        screen = read_screen(session.dump_hierarchy())
+        props = session.getprops()
+    finally:
+        session.close()
+    if output.exists():
+        profile = add_page(yaml.safe_load(output.read_text()) or {}, page, screen,
+                           props.get("persist.sys.locale", "en-US"))
+    else:
+        profile = skeleton(name or output.stem, page, screen, props)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(profile, page, screen))
+    console.print(f"wrote {output}: page {page!r} recognised by {screen.recognise}, "
+                  f"{len(screen.candidates)} candidate taps")
+
+
+# --------------------------------------------------------------------------------------------
 # doctor
 # --------------------------------------------------------------------------------------------
 
