@@ -9,7 +9,6 @@ table is the independent opinion the harness checks it against.
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,8 +16,6 @@ from importlib import resources
 import yaml
 
 from harness.radio import UnknownCode, is_country
-
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -80,10 +77,6 @@ def place(name: str) -> Place:
     return found
 
 
-def is_place(name: str) -> bool:
-    return name.strip().casefold() in _index()
-
-
 def suggest_places(name: str, n: int = 3) -> list[str]:
     spellings = {s: p.name for s, p in _index().items()}
     close = difflib.get_close_matches(name.strip().casefold(), list(spellings), n=n * 2, cutoff=0.5)
@@ -94,15 +87,3 @@ def suggest_places(name: str, n: int = 3) -> list[str]:
     return out[:n]
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-
-
-def nearest(latitude: float, longitude: float) -> tuple[Place, float]:
-    """The gazetteer place closest to a point, with its distance in km (for reports)."""
-    return min(((p, distance_km(latitude, longitude, p.latitude, p.longitude)) for p in places()),
-               key=lambda pair: pair[1])

@@ -124,12 +124,6 @@ class NoticeProfile(_Frozen):
     timeout_seconds: float = Field(default=60, gt=0)
     decision: DecisionSign | None = None
 
-    def text_for(self, locale: str) -> TextPattern | None:
-        """The pattern for a locale: exact match first, then by language (``es-ES`` -> ``es``)."""
-        lang = locale.split("-")[0].split("_")[0]
-        exact = next((t for t in self.texts if t.locale == locale), None)
-        return exact or next((t for t in self.texts if t.locale.split("-")[0] == lang), None)
-
     def match_text(self, title: str, body: str) -> TextPattern | None:
         """Which locale's notice this title/body is, if any."""
         return next((t for t in self.texts if t.matches(title, body)), None)

@@ -128,11 +128,6 @@ def territories_of_mcc(mcc: str) -> tuple[str, ...]:
     return _mcc_table().get(mcc, ())
 
 
-def mccs_of(country_code: str) -> tuple[str, ...]:
-    """All MCCs whose main territory is `country_code` (``"US"`` -> 310..316)."""
-    return tuple(m for m, t in _mcc_table().items() if t[0] == country_code)
-
-
 # --------------------------------------------------------------------------------------------
 # Operators
 # --------------------------------------------------------------------------------------------

@@ -340,9 +340,6 @@ class Scenario(_Frozen):
     params: dict[str, str] = Field(default_factory=dict)  # the matrix row; {} without a matrix
     description: str | None = None
 
-    def steps_of(self, kind: str) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.kind == kind)
-
     def where(self, step: _Step) -> SourceRef:
         """The source position of one of this scenario's steps."""
         return SourceRef(file=self.source.file, line=step.line or self.source.line)

@@ -83,7 +83,7 @@ def test_timezone_validated() -> None:
 def test_scenario_helpers() -> None:
     sc = Scenario(id="a", name="a", steps=[{"kind": "reset", "line": 3}, {"kind": "reboot"}],
                   source=SourceRef(file="f.yaml", line=1))
-    assert [s.kind for s in sc.steps_of("reset")] == ["reset"]
+    assert [s.kind for s in sc.steps if s.kind == "reset"] == ["reset"]
     assert str(sc.where(sc.steps[0])) == "f.yaml:3" and str(sc.where(sc.steps[1])) == "f.yaml:1"
 
 
