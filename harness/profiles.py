@@ -328,8 +328,9 @@ def shipped_profiles() -> tuple[FirmwareProfile, ...]:
     return tuple(read_profile(p, f"harness/data/profiles/{p.name}") for p in files)
 
 
+@cache
 def user_profiles(directory: Path) -> tuple[FirmwareProfile, ...]:
-    """Every `*.yaml`/`*.yml` of a user's profile directory."""
+    """Every `*.yaml`/`*.yml` of a user's profile directory (read once per process)."""
     if not directory.is_dir():
         raise ProfileError(str(directory), "profile directory does not exist")
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

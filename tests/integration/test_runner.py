@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness.errors import InfrastructureError, VerdictMismatch
+from harness.errors import CapabilityMissing, InfrastructureError, VerdictMismatch
 from harness.evidence import Evidence, StepRecord
+from harness.profile_match import ProfileSource
 from harness.scenario.model import (
     ActivateStep,
     DeviceHints,
@@ -22,7 +23,7 @@ from harness.scenario.model import (
     SimStep,
     SourceRef,
 )
-from harness.scenario.runner import run_scenario
+from harness.scenario.runner import ScenarioRunner, run_scenario
 from harness.session import DeviceSession
 
 pytestmark = pytest.mark.integration
@@ -175,3 +176,17 @@ def test_realistic_timing_is_waited_on_not_slept_through(emulator_factory: Any, 
                            session, ops, Evidence(use_allure=False))
     assert outcome.verdict == "locked"
     session.close()
+
+
+def test_a_scenario_needing_what_the_device_lacks_is_skipped_before_any_step(
+        session: DeviceSession, ops: EmulatorOps, adb_server: Any) -> None:
+    no_console = DeviceSession(session.serial, adb_server.client, None, None)  # e.g. a phone
+    roaming = scenario(SimStep(slots=(CUBACEL,)), ExpectStep(state="locked"))
+    roaming = roaming.model_copy(update={"device": DeviceHints(firmware="global", capabilities=("roaming",))})
+    evidence = Evidence(use_allure=False)
+    with pytest.raises(CapabilityMissing, match="cannot provide roaming"):
+        run_scenario(roaming, no_console, ops, evidence)
+    assert evidence.steps == []  # skipped before the SIM was touched
+    runner = ScenarioRunner(roaming, session, ops, Evidence(use_allure=False), ProfileSource(), None)
+    runner._begin()  # with an emulator console the modem can roam: no skip
+    assert runner.profile.name == "reference"
