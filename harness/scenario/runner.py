@@ -129,7 +129,7 @@ class ScenarioRunner:
             self._begin()
             for step in self.scenario.steps:
                 self._run_step(step)
-        except SpoofUnsupported:
+        except CapabilityMissing:
             raise  # a skip, not a failure: no failure evidence needed
         except BaseException as exc:
             self._attach_state("failure", exc)
