@@ -41,6 +41,8 @@ GPS_TOLERANCE_DEG = 1e-4
 CLOCK_TOLERANCE_S = 10
 _LAST_LOCATION = re.compile(r"last location=Location\[(?P<provider>\w+) (?P<lat>-?[\d.]+),(?P<lon>-?[\d.]+)")
 _UNREGISTERED = ("searching", "denied", "off")
+_PHONE_ID = re.compile(r"Phone Id=(\d+)")
+_REGISTRY_PLMN = re.compile(r"mMcc=(\d{3})\W+mMnc=(\d{2,3})")
 
 
 class SpoofUnsupported(CapabilityMissing):
@@ -82,6 +84,42 @@ def sim_props(current: dict[str, str], sims: Sequence[SimSpec], slots: int) -> d
         for key, value in zip(SIM_PROPS, sim_values(sim), strict=True):
             columns[key][sim.slot] = value
     return {key: ",".join(values) for key, values in columns.items()}
+
+
+def parse_registry(dumpsys: str) -> dict[int, str]:
+    """`dumpsys telephony.registry`: phone id -> the serving PLMN the modem reports (`mMcc`/`mMnc`)."""
+    plmns: dict[int, str] = {}
+    marks = list(_PHONE_ID.finditer(dumpsys))
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        block = dumpsys[mark.end(): following.start() if following else len(dumpsys)]
+        found = _REGISTRY_PLMN.search(block)
+        if found:
+            plmns[int(mark.group(1))] = found.group(1) + found.group(2)
+    return plmns
+
+
+def modem_sim_expectations(sims: Sequence[SimSpec], slots: int) -> dict[str, dict[int, str]]:
+    """What the modem publishes per slot for these cards: state, numeric, country (the harness's table)."""
+    expected: dict[str, dict[int, str]] = {key: {} for key in (SIM_PROPS[0], SIM_PROPS[1], SIM_PROPS[3])}
+    for sim in sims:
+        if sim.slot >= slots:
+            raise SpoofUnsupported(f"SIM slot {sim.slot}", None, f"the device has {slots} slot(s)")
+        state, numeric, _, country = sim_values(sim)
+        expected[SIM_PROPS[0]][sim.slot] = state
+        expected[SIM_PROPS[1]][sim.slot] = numeric
+        expected[SIM_PROPS[3]][sim.slot] = country
+    return expected
+
+
+def modem_sim_mismatch(expected: dict[str, dict[int, str]], props: dict[str, str],
+                       slots: int) -> tuple[str, str, str] | None:
+    """The first (property[slot], expected, seen) that differs, or None when the modem shows the cards."""
+    for key, per_slot in expected.items():
+        seen = split_slots(props.get(key, ""), slots)
+        for slot, value in per_slot.items():
+            if seen[slot] != value:
+                return f"{key}[{slot}]", value, seen[slot]
+    return None
 
 
 def network_props(sim_state: dict[str, str], spec: NetworkSpec, slots: int) -> dict[str, str]:
@@ -185,6 +223,7 @@ class Spoofer:
     slots_wanted: int = 1
     radio_props: dict[str, str] = field(default_factory=dict)  # what reapply_radio() writes
     network: NetworkSpec | None = None
+    positions: list[Position | None] = field(default_factory=list)  # the last `location`, if any
     settle_timeout: float = 5.0  # how long a set value may take to show in the read-back
 
     # --- SIM and serving network ---------------------------------------------------------------
@@ -214,6 +253,52 @@ class Spoofer:
         self.radio_props.update(network_props(sim_view, spec, slots))
         return self._apply_radio("network", strategy)
 
+    def verify_modem_sims(self, sims: Sequence[SimSpec]) -> dict[str, Any]:
+        """Read back SIMs the modem booted with: `gsm.sim.*` and the serving network it registered on."""
+        slots = slot_count(self.session.getprops(), max([self.slots_wanted, *(s.slot + 1 for s in sims)]))
+        expected = modem_sim_expectations(sims, slots)
+        props = poll(lambda: self._modem_shows(expected, slots), self.settle_timeout) or self.session.getprops()
+        mismatch = modem_sim_mismatch(expected, props, slots)
+        if mismatch is not None:
+            raise SpoofMismatch(*mismatch, self.session.serial)
+        registry = parse_registry(self.session.check(["dumpsys", "telephony.registry"]))
+        if self.network is None or (self.network.plmn is None and self.network.registration == "home"):
+            self._check_registered(sims, registry)
+        observed: dict[str, Any] = {key: props.get(key, "") for key in (*SIM_PROPS, *NETWORK_PROPS)}
+        observed["telephony.registry"] = {str(slot): plmn for slot, plmn in sorted(registry.items())}
+        return _readback("sim", "icc-profile", {k: {str(s): v for s, v in per.items()}
+                                                for k, per in expected.items()}, observed)
+
+    def _modem_shows(self, expected: dict[str, dict[int, str]], slots: int) -> dict[str, str] | None:
+        props = self.session.getprops()
+        return None if modem_sim_mismatch(expected, props, slots) else props
+
+    def _check_registered(self, sims: Sequence[SimSpec], registry: dict[int, str]) -> None:
+        """The modem registered each card on its home PLMN (we listed it in numeric_operator.xml)."""
+        for sim in sims:
+            if sim.plmn is not None and registry.get(sim.slot) != sim.plmn:
+                raise SpoofMismatch(f"telephony.registry[{sim.slot}]", sim.plmn, registry.get(sim.slot),
+                                    self.session.serial)
+
+    def after_sim_boot(self, session: DeviceSession) -> dict[str, Any]:
+        """The device cold-booted with new cards: go on with `session`, put back what a boot loses.
+
+        Remembered `gsm.sim.*` values belonged to the old cards; a pinned serving network is derived
+        again from the new ones. The GPS fix does not survive a cold boot.
+        """
+        self.session = session
+        restored: dict[str, Any] = {}
+        for key in SIM_PROPS:
+            self.radio_props.pop(key, None)
+        if self.network is not None:  # the boot put the modem back to `home`: say it again
+            pinned, self.network = self.network, None
+            restored["network"] = self.serving_network(pinned)
+        else:
+            self.radio_props.clear()
+        if self.positions:
+            restored["location"] = self.location(self.positions[-1])
+        return restored
+
     def reapply_radio(self) -> dict[str, Any]:
         """Write the remembered gsm.* values again (after a boot, airplane toggle or SIM reload)."""
         if not self.radio_props:
@@ -231,6 +316,7 @@ class Spoofer:
 
     # --- location ---------------------------------------------------------------------------------
     def location(self, position: Position | None) -> dict[str, Any]:
+        self.positions[:] = [position]
         if position is None:
             return self._location_off()
         strategy = gps_strategy(self.session)

@@ -31,7 +31,7 @@ class DeviceHandle:
     """
 
     serial: str
-    kind: str  # "virtual" | "adb"
+    kind: str  # "virtual" | "sdk" | "adb"
     adb_server_port: int = 5037
     adb_host: str = "127.0.0.1"
     console_port: int | None = None
@@ -42,6 +42,12 @@ class DeviceHandle:
     props: dict[str, str] = field(default_factory=dict)  # -prop values it was started with
     generation: int = 0  # bumped on every restart, so data dirs never collide
     firmware: str | None = None  # the firmware build it was started with, when the backend chose it
+    # the AVD the emulator boots (`-avd`): on `sdk` the user's, copied per instance into `avd_home`;
+    # on `virtual` one written per device to carry its SIMs' modem files (harness.iccprofile)
+    avd: str | None = None
+    avd_home: str | None = None  # ANDROID_AVD_HOME of the emulator process
+    sdk_root: str | None = None  # `sdk` backend: the Android SDK the emulator and adb come from
+    http_proxy: str | None = None  # `-http-proxy` the emulator was started with
 
     @property
     def adb_port(self) -> int | None:
@@ -95,6 +101,8 @@ class BackendOptions:
     extra_props: tuple[tuple[str, str], ...] = ()
     # country (upper case) -> "host:port" of an HTTP proxy the lab has that exits there (--exit-proxy)
     exit_proxies: tuple[tuple[str, str], ...] = ()
+    sdk: str | None = None  # `sdk` backend: the Android SDK folder (else $ANDROID_SDK_ROOT, $ANDROID_HOME)
+    avd: str | None = None  # `sdk` backend: the AVD every instance is copied from
 
     def exit_proxy(self, country: str) -> str | None:
         return dict(self.exit_proxies).get(country.upper())

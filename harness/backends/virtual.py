@@ -40,6 +40,7 @@ from typing import Any
 
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.exitproxy import ExitProxyPool
+from harness.scenario.model import SimSpec
 
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
@@ -159,6 +160,8 @@ def announce_emulator(adb_server_port: int, device_adb_port: int) -> None:
 def emulator_argv(handle: DeviceHandle) -> list[str]:
     argv = [tool_path("virtual-emulator"), "-port", str(handle.console_port), "-no-window", "-no-audio",
             "--data-dir", str(handle.data_dir)]
+    if handle.avd:
+        argv += ["-avd", handle.avd]
     for key, value in sorted(handle.props.items()):
         argv += ["-prop", f"{key}={value}"]
     return argv
@@ -167,6 +170,7 @@ def emulator_argv(handle: DeviceHandle) -> list[str]:
 def emulator_env(handle: DeviceHandle) -> dict[str, str]:
     env = dict(os.environ)
     env.update(HOME=str(handle.home), ANDROID_EMULATOR_HOME=str(handle.home),
+               ANDROID_AVD_HOME=str(Path(str(handle.home)) / "avd"),
                ANDROID_ADB_SERVER_PORT=str(handle.adb_server_port))
     return env
 
@@ -327,9 +331,13 @@ class VirtualBackend:
         return VirtualDeviceOps(self, handle)
 
     # --- restarts --------------------------------------------------------------------------
-    def restart(self, handle: DeviceHandle, fresh: bool = True,
-                props: dict[str, str] | None = None) -> DeviceHandle:
-        """Stop the device and start it again; `fresh` = new data dir = new hardware identity."""
+    def restart(self, handle: DeviceHandle, fresh: bool = True, props: dict[str, str] | None = None,
+                sims: tuple[SimSpec, ...] | None = None) -> DeviceHandle:
+        """Stop the device and start it again; `fresh` = new data dir = new hardware identity.
+
+        `sims`: cards to put in the modem before it boots (a per-device AVD holds their ICC
+        profiles); a fresh device without them boots with the image's built-in SIM.
+        """
         old = self._emulators.pop(handle.serial, None)
         if old is not None:
             old.stop()
@@ -341,11 +349,18 @@ class VirtualBackend:
             new = replace(new, generation=handle.generation + 1,
                           data_dir=str(Path(str(handle.data_dir)).parent
                                        / f"dev-{handle.console_port}-g{handle.generation + 1}"))
+        if fresh:
+            new = replace(new, avd=None, props={k: v for k, v in new.props.items() if k != "sim0.absent"})
+        if sims:
+            new = _with_modem_files(new, sims)
         emu = EmulatorProcess(new)
         self._emulators[new.serial] = emu
         emu.wait_ready()
         if fresh and handle.data_dir and handle.data_dir != new.data_dir:
             shutil.rmtree(str(handle.data_dir), ignore_errors=True)
+            shutil.rmtree(str(handle.data_dir) + ".avd", ignore_errors=True)
+            if handle.avd:
+                (Path(str(handle.home)) / "avd" / f"{handle.avd}.ini").unlink(missing_ok=True)
         return new
 
     # --- the shared services ---------------------------------------------------------------
@@ -387,6 +402,26 @@ class VirtualBackend:
             raise BackendError(f"activation-server exited with {self._activation.returncode}:\n{_tail(log)}")
         match = re.search(r"https?://[\w.\-]+:\d+", log.read_text(errors="replace")) if log.exists() else None
         return match.group(0) if match else None
+
+
+def _with_modem_files(handle: DeviceHandle, sims: tuple[SimSpec, ...]) -> DeviceHandle:
+    """The device's own AVD (next to its data dir) with these SIMs' ICC profiles, as `-avd` gets it."""
+    from harness.iccprofile import MODEM_DIR, write_modem_files
+
+    name = handle.avd or Path(str(handle.data_dir)).name
+    folder = Path(str(handle.data_dir) + ".avd")
+    avd_home = Path(str(handle.home)) / "avd"
+    avd_home.mkdir(parents=True, exist_ok=True)
+    (avd_home / f"{name}.ini").write_text(f"avd.ini.encoding=UTF-8\npath={folder}\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.ini").touch()
+    written = write_modem_files(folder / MODEM_DIR, sims)
+    props = dict(handle.props)
+    if written.no_sim:
+        props["sim0.absent"] = "1"  # the virtual emulator's `-no-sim`
+    elif any(sim.slot == 0 for sim in sims):
+        props.pop("sim0.absent", None)
+    return replace(handle, avd=name, props=props)
 
 
 def _kill_adb_server(port: int) -> None:
@@ -447,14 +482,22 @@ class VirtualDeviceOps:
         return DeviceSession(self.handle.serial, _adb_client(self.handle), self.handle.console_port, token)
 
     def fresh_device(self, session: Any, firmware: str | None, profile: str | None, slots: int) -> Any:
+        return self._restarted(session, fresh=True, props=self._fresh_props(firmware, profile, slots))
+
+    def _fresh_props(self, firmware: str | None, profile: str | None, slots: int) -> dict[str, str]:
         props = {"regionlock.policy": firmware_under_test(firmware, self.backend.options.policy),
                  "sim.slots": str(slots)}
         if profile:
             props["device.profile"] = profile
+        return props
+
+    def _restarted(self, session: Any, fresh: bool, props: dict[str, str],
+                   sims: tuple[SimSpec, ...] | None = None) -> Any:
         if session is not None:
             session.close()
-        self.handle = replace(self.backend.restart(self.handle, fresh=True, props=props),
-                              firmware=props["regionlock.policy"])
+        self.handle = self.backend.restart(self.handle, fresh=fresh, props=props, sims=sims)
+        if "regionlock.policy" in props:  # a fresh device: the build it now runs
+            self.handle = replace(self.handle, firmware=props["regionlock.policy"])
         for callback in self.on_restart:
             callback(self.handle)
         self._session = self._open_session()
@@ -465,6 +508,14 @@ class VirtualDeviceOps:
 
     def capabilities(self) -> frozenset[str]:
         return frozenset({"new-identity", "firmware-swap", "dual-sim"})
+
+    def fresh_device_with_sims(self, session: Any, firmware: str | None, profile: str | None, slots: int,
+                               sims: tuple[SimSpec, ...]) -> Any:
+        return self._restarted(session, fresh=True, props=self._fresh_props(firmware, profile, slots),
+                               sims=sims)
+
+    def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
+        return self._restarted(session, fresh=False, props={}, sims=sims)
 
     def proxy_for_country(self, country: str | None) -> str | None:
         """A proxy exiting in `country`: the user's (`--exit-proxy`), else a local stand-in that

@@ -49,6 +49,7 @@ from harness.scenario.model import (
     ResetStep,
     Scenario,
     ScreenshotStep,
+    SimSpec,
     SimStep,
     Step,
     TimezoneStep,
@@ -57,6 +58,7 @@ from harness.scenario.model import (
     WifiStep,
 )
 from harness.session import DeviceOps, DeviceSession, LogMark
+from harness.simboot import SimBoot
 from harness.spoof import Spoofer, SpoofUnsupported
 from harness.wizard import walk_wizard
 
@@ -118,6 +120,7 @@ class ScenarioRunner:
         self.choice: Choice | None = None
         self.oracle = oracle
         self.spoofer = self._new_spoofer()
+        self.sim_boot = SimBoot(scenario.steps, ops)  # SIMs as hardware: planned before the first step
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
         self.done: list[Step] = []
@@ -217,7 +220,7 @@ class ScenarioRunner:
             case RebootStep():
                 return self._reboot(step)
             case SimStep():
-                return self.spoofer.sims(step.slots)
+                return self._insert_sims(step.slots)
             case NetworkStep():
                 return self.spoofer.serving_network(step.network)
             case LocationStep():
@@ -251,7 +254,7 @@ class ScenarioRunner:
     # --- device lifecycle -------------------------------------------------------------------------
     def _reset(self, _: Any) -> dict[str, Any]:
         hints = self.scenario.device
-        self.session = self.ops.fresh_device(self.session, hints.firmware, hints.profile, hints.slots)
+        self.session = self.sim_boot.reset(self.session, len(self.done), hints)
         self.spoofer = self._new_spoofer()
         self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
         self.choice = self.profiles.choose(self.session)
@@ -280,10 +283,15 @@ class ScenarioRunner:
         return {"signal": "reboot", "radio": self.spoofer.reapply_radio()}
 
     # --- signals ----------------------------------------------------------------------------------
+    def _insert_sims(self, sims: tuple[SimSpec, ...]) -> dict[str, Any]:
+        """Into the modem (at the reset's boot, or by a cold reboot), or by root setprop (harness.simboot)."""
+        self.session, readback = self.sim_boot.insert(self.spoofer, len(self.done), sims)
+        return readback
+
     def _travel(self, step: TravelStep) -> dict[str, Any]:
         parts: dict[str, Any] = {"signal": "travel"}
         if step.sims is not None:
-            parts["sim"] = self.spoofer.sims(step.sims)
+            parts["sim"] = self._insert_sims(step.sims)
         if step.network is not None:
             parts["network"] = self.spoofer.serving_network(step.network)
         if step.position is not None:
