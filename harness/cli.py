@@ -56,6 +56,8 @@ class RunRequest:
     profile: str | None = None  # firmware profile NAME|PATH for every device
     profiles_dir: Path | None = None  # the lab's own profiles
     extra: tuple[str, ...] = ()
+    sdk: str | None = None
+    avds: tuple[str, ...] = ()
 
 
 def pytest_argv(req: RunRequest, events: Path) -> list[str]:
@@ -67,12 +69,12 @@ def pytest_argv(req: RunRequest, events: Path) -> list[str]:
         argv += ["-n", str(req.workers)]
     profiles_dir = str(req.profiles_dir) if req.profiles_dir else None
     for flag, value in (("-k", req.keyword), ("-m", req.marker), ("--policy", req.policy),
-                        ("--profile", req.profile), ("--profiles", profiles_dir)):
+                        ("--profile", req.profile), ("--profiles", profiles_dir), ("--sdk", req.sdk)):
         if value:
             argv += [flag, value]
     if req.devices:
         argv += ["--devices", str(req.devices)]
-    for flag, values in (("--serial", req.serials), ("--exit-proxy", req.exit_proxies)):
+    for flag, values in (("--serial", req.serials), ("--exit-proxy", req.exit_proxies), ("--avd", req.avds)):
         for value in values:
             argv += [flag, value]
     return argv + list(req.extra)
@@ -102,7 +104,7 @@ def run(
     workers: Annotated[int, typer.Option("-n", "--workers", help="parallel devices (xdist workers)")] = 1,
     keyword: Annotated[str | None, typer.Option("-k", help="select by name: pytest -k expression")] = None,
     marker: Annotated[str | None, typer.Option("-m", help="select by tag: pytest -m expression")] = None,
-    backend: Annotated[str, typer.Option(help="virtual | adb | module:factory")] = "virtual",
+    backend: Annotated[str, typer.Option(help="virtual | sdk | adb | module:factory")] = "virtual",
     devices: Annotated[int | None, typer.Option(help="devices to provision (default: one per worker)")] = None,
     serial: Annotated[list[str] | None, typer.Option(help="adb backend: device serial (repeatable)")] = None,
     policy: Annotated[str | None, typer.Option(help="virtual backend: firmware policy")] = None,
@@ -113,10 +115,13 @@ def run(
     profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own firmware profiles")] = None,
     alluredir: Annotated[Path, typer.Option(help="Allure results directory")] = Path("allure-results"),
     log: Annotated[Path | None, typer.Option(help="pytest output (default: <alluredir>/../harness-run.log)")] = None,
+    sdk: Annotated[str | None, typer.Option(help="sdk backend: Android SDK folder")] = None,
+    avd: Annotated[list[str] | None, typer.Option(help="sdk backend: [FIRMWARE=]AVD name (repeatable)")] = None,
 ) -> None:
     """Run scenarios on devices and print a summary; exit code 0 only if every scenario passed."""
     req = RunRequest(tuple(paths or ["scenarios"]), workers, keyword, marker, backend, alluredir, devices,
-                     tuple(serial or ()), policy, tuple(exit_proxy or ()), profile, profiles)
+                     tuple(serial or ()), policy, tuple(exit_proxy or ()), profile, profiles,
+                     sdk=sdk, avds=tuple(avd or ()))
     log = log or alluredir.resolve().parent / "harness-run.log"
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
         events = Path(tmp) / "events.jsonl"

@@ -65,7 +65,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "regionlock harness")
     group.addoption("--backend", default="virtual",
-                    help="where devices come from: virtual (default), adb, or module:factory")
+                    help="where devices come from: virtual (default), sdk, adb, or module:factory")
     group.addoption("--devices", type=_positive_int, default=None,
                     help="devices to provision (default: one per xdist worker, or 1)")
     group.addoption("--serial", action="append", default=[],
@@ -82,6 +82,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--profiles", dest="profiles_dir", default=None, metavar="DIR",
                     help="a directory of the lab's own firmware profiles (*.yaml), tried before the "
                          "shipped ones (docs/profiles.md)")
+    # sdk backend: plain values, so a config file can give them too
+    group.addoption("--sdk", dest="sdk", default=None, metavar="DIR",
+                    help="sdk backend: the Android SDK folder (default $ANDROID_SDK_ROOT, then $ANDROID_HOME)")
+    group.addoption("--avd", dest="avd", action="append", default=[], metavar="[FIRMWARE=]NAME",
+                    help="sdk backend: the AVD under test; FIRMWARE=NAME names the AVD for scenarios asking "
+                         "for that firmware (repeatable)")
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
@@ -149,7 +155,8 @@ def backend_options(config: pytest.Config) -> BackendOptions:
     return BackendOptions(serials=tuple(config.getoption("serial") or ()),
                           policy=config.getoption("policy"),
                           work_dir=Path(workdir) if workdir else None,
-                          exit_proxies=tuple(config.getoption("exit_proxy") or ()))
+                          exit_proxies=tuple(config.getoption("exit_proxy") or ()),
+                          sdk=config.getoption("sdk"), avd=tuple(config.getoption("avd") or ()))
 
 
 def profile_source(config: pytest.Config) -> Any:

@@ -102,14 +102,14 @@ class BackendOptions:
     # country (upper case) -> "host:port" of an HTTP proxy the lab has that exits there (--exit-proxy)
     exit_proxies: tuple[tuple[str, str], ...] = ()
     sdk: str | None = None  # `sdk` backend: the Android SDK folder (else $ANDROID_SDK_ROOT, $ANDROID_HOME)
-    avd: str | None = None  # `sdk` backend: the AVD every instance is copied from
+    avd: tuple[str, ...] = ()  # `sdk` backend: `NAME` (the build under test) and `FIRMWARE=NAME`
 
     def exit_proxy(self, country: str) -> str | None:
         return dict(self.exit_proxies).get(country.upper())
 
 
 def load_backend(spec: str, options: BackendOptions) -> Backend:
-    """`virtual`, `adb`, or `package.module:factory` (a callable taking BackendOptions).
+    """`virtual`, `sdk`, `adb`, or `package.module:factory` (a callable taking BackendOptions).
 
     The dotted form is the seam for other labs (an AVD backend, a device farm) and for tests,
     which plug in a fake without patching anything.
@@ -122,8 +122,12 @@ def load_backend(spec: str, options: BackendOptions) -> Backend:
         from harness.backends.adb import AdbBackend
 
         return AdbBackend(options)
+    if spec == "sdk":
+        from harness.backends.sdk import SdkBackend
+
+        return SdkBackend(options)
     if ":" not in spec:
-        raise ValueError(f"unknown backend {spec!r}: use virtual, adb or module:factory")
+        raise ValueError(f"unknown backend {spec!r}: use virtual, sdk, adb or module:factory")
     module_name, _, attr = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     backend: Backend = factory(options)
