@@ -400,6 +400,7 @@ class SdkBackend:
     """Starts and owns SDK emulator instances; workers use it, without provisioning, to restart."""
 
     name = "sdk"
+    boot_timeout = BOOT_TIMEOUT
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options
@@ -411,6 +412,11 @@ class SdkBackend:
         self._ports_lock = threading.Lock()
         self._torn_down = False
         atexit.register(self.teardown)
+
+    @property
+    def work_dir(self) -> Path | None:
+        """The lab folder (instances, HOME, port claims) of the provisioning process."""
+        return self._work_dir
 
     # --- Backend protocol ------------------------------------------------------------------
     def provision(self, count: int) -> list[DeviceHandle]:
@@ -525,7 +531,7 @@ class SdkBackend:
     def finish(self, emulator: SdkEmulator) -> DeviceHandle:
         """Wait until `emulator` is ready; a failed instance is stopped and forgotten."""
         try:
-            emulator.wait_ready()
+            emulator.wait_ready(self.boot_timeout)
         except BaseException:
             self._procs.pop(emulator.handle.serial, None)
             stop_instance(emulator.handle, emulator.proc, grace=5.0)
@@ -541,7 +547,7 @@ class SdkBackend:
             set_no_sim(Path(str(handle.data_dir)), written.no_sim)
         emulator = self._spawn(handle, wipe=False)
         try:
-            emulator.wait_ready()
+            emulator.wait_ready(self.boot_timeout)
         except BaseException:
             self._procs.pop(handle.serial, None)
             stop_instance(handle, emulator.proc, grace=5.0)
