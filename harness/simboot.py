@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from harness.errors import SpoofMismatch
 from harness.scenario.model import DeviceHints, SimSpec
 from harness.session import DeviceKind, DeviceOps, DeviceSession
 from harness.spoof import Spoofer
@@ -43,8 +44,13 @@ class SimHardwareOps(Protocol):
     def sim_profile_supported(self) -> bool: ...
 
     def fresh_device_with_sims(self, session: DeviceSession, firmware: str | None, profile: str | None,
-                               slots: int, sims: tuple[SimSpec, ...]) -> DeviceSession:
-        """`reset`, with these SIMs in the modem from the first boot."""
+                               slots: int, sims: tuple[SimSpec, ...], http_proxy: str | None = None) -> DeviceSession:
+        """`reset`, with these SIMs in the modem from the first boot (and all guest TCP through
+        `http_proxy`, the emulator's `-http-proxy`, when given)."""
+        ...
+
+    def boot_http_proxy(self) -> str | None:
+        """The `-http-proxy` the device runs behind now."""
         ...
 
     def reboot_with_sims(self, session: DeviceSession, sims: tuple[SimSpec, ...]) -> DeviceSession:
@@ -59,6 +65,9 @@ class SimBootPlan:
 
     boot_sims: dict[int, tuple[SimSpec, ...]] = field(default_factory=dict)
     preloaded: frozenset[int] = frozenset()
+    # index of a `reset` -> (index of the `ip` step, its country): the IP country set before
+    # activation, which the emulator can get as `-http-proxy` at that boot
+    boot_ip: dict[int, tuple[int, str | None]] = field(default_factory=dict)
 
 
 def merge_slots(current: Sequence[SimSpec], new: Sequence[SimSpec]) -> tuple[SimSpec, ...]:
@@ -71,6 +80,7 @@ def merge_slots(current: Sequence[SimSpec], new: Sequence[SimSpec]) -> tuple[Sim
 def plan_sim_boots(steps: Sequence[Any]) -> SimBootPlan:
     """Fold each run of `sim` steps that follows a `reset` (before any boundary) into that reset."""
     boot_sims: dict[int, tuple[SimSpec, ...]] = {}
+    boot_ip: dict[int, tuple[int, str | None]] = {}
     preloaded: set[int] = set()
     open_reset: int | None = None
     for index, step in enumerate(steps):
@@ -80,9 +90,11 @@ def plan_sim_boots(steps: Sequence[Any]) -> SimBootPlan:
         elif step.kind == "sim" and open_reset is not None:
             boot_sims[open_reset] = merge_slots(boot_sims[open_reset], step.slots)
             preloaded.add(index)
+        elif step.kind == "ip" and open_reset is not None:
+            boot_ip[open_reset] = (index, step.country)  # the last one before activation wins
         elif step.kind in BOOT_BOUNDARIES:
             open_reset = None
-    return SimBootPlan({i: sims for i, sims in boot_sims.items() if sims}, frozenset(preloaded))
+    return SimBootPlan({i: sims for i, sims in boot_sims.items() if sims}, frozenset(preloaded), boot_ip)
 
 
 def sim_strategy(ops: DeviceOps | SimHardwareOps, kind: DeviceKind) -> SimStrategy:
@@ -98,6 +110,7 @@ class SimBoot:
     def __init__(self, steps: Sequence[Any], ops: DeviceOps) -> None:
         self.plan = plan_sim_boots(steps)
         self.ops = ops
+        self.proxied: dict[int, tuple[str | None, str]] = {}  # ip step index -> (country, proxy) booted with
 
     def hardware(self, session: DeviceSession) -> SimHardwareOps | None:
         ops = self.ops
@@ -107,10 +120,26 @@ class SimBoot:
 
     def reset(self, session: DeviceSession, index: int, hints: DeviceHints) -> DeviceSession:
         sims = self.plan.boot_sims.get(index, ())
-        hardware = self.hardware(session) if sims else None
-        if hardware is not None:
-            return hardware.fresh_device_with_sims(session, hints.firmware, hints.profile, hints.slots, sims)
-        return self.ops.fresh_device(session, hints.firmware, hints.profile, hints.slots)
+        ip_step, country = self.plan.boot_ip.get(index, (None, None))
+        proxy = self.ops.proxy_for_country(country) if country is not None else None
+        hardware = self.hardware(session) if sims or proxy else None
+        if hardware is None:
+            return self.ops.fresh_device(session, hints.firmware, hints.profile, hints.slots)
+        if ip_step is not None and proxy is not None:
+            self.proxied[ip_step] = (country, proxy)
+        return hardware.fresh_device_with_sims(session, hints.firmware, hints.profile, hints.slots, sims, proxy)
+
+    def ip(self, spoofer: Spoofer, index: int, country: str | None) -> dict[str, Any]:
+        """The `ip` step: already the emulator's `-http-proxy` since the reset, or the guest's proxy setting."""
+        booted = self.proxied.get(index)
+        hardware = self.hardware(spoofer.session) if booted else None
+        if booted is None or hardware is None:
+            return spoofer.ip_country(country)
+        observed = hardware.boot_http_proxy()
+        if observed != booted[1]:
+            raise SpoofMismatch("ip (-http-proxy)", booted[1], observed, spoofer.session.serial)
+        return {"signal": "ip", "strategy": "emulator-http-proxy",
+                "expected": {"country": country, "-http-proxy": booted[1]}, "observed": {"-http-proxy": observed}}
 
     def insert(self, spoofer: Spoofer, index: int, sims: tuple[SimSpec, ...]) -> tuple[DeviceSession, dict[str, Any]]:
         """The `sim` step (or a traveller's SIMs) at `index`; returns the session to go on with."""

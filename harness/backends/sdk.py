@@ -657,7 +657,7 @@ class SdkDeviceOps:
         return self.fresh_device_with_sims(session, firmware, profile, slots, ())
 
     def fresh_device_with_sims(self, session: Any, firmware: str | None, profile: str | None, slots: int,
-                               sims: tuple[SimSpec, ...]) -> Any:
+                               sims: tuple[SimSpec, ...], http_proxy: str | None = None) -> Any:
         avd = self.backend.avd_for(firmware)
         self._check_hardware(avd, profile, slots)
         self._close(session)
@@ -665,7 +665,10 @@ class SdkDeviceOps:
         self.backend.release(self.handle)
         claim = Path(str(self.handle.data_dir)).parent / "ports" / str(self.handle.console_port)
         claim.mkdir(parents=True, exist_ok=True)  # keep the serial across the reset when the port allows
-        return self._now(self.backend.start(self.handle, avd, sims))
+        return self._now(self.backend.start(replace(self.handle, http_proxy=http_proxy), avd, sims))
+
+    def boot_http_proxy(self) -> str | None:
+        return self.handle.http_proxy
 
     def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
         self._close(session)

@@ -162,6 +162,8 @@ def emulator_argv(handle: DeviceHandle) -> list[str]:
             "--data-dir", str(handle.data_dir)]
     if handle.avd:
         argv += ["-avd", handle.avd]
+    if handle.http_proxy:
+        argv += ["-http-proxy", handle.http_proxy]
     for key, value in sorted(handle.props.items()):
         argv += ["-prop", f"{key}={value}"]
     return argv
@@ -492,9 +494,11 @@ class VirtualDeviceOps:
         return props
 
     def _restarted(self, session: Any, fresh: bool, props: dict[str, str],
-                   sims: tuple[SimSpec, ...] | None = None) -> Any:
+                   sims: tuple[SimSpec, ...] | None = None, http_proxy: str | None = None) -> Any:
         if session is not None:
             session.close()
+        if fresh:
+            self.handle = replace(self.handle, http_proxy=http_proxy)
         self.handle = self.backend.restart(self.handle, fresh=fresh, props=props, sims=sims)
         if "regionlock.policy" in props:  # a fresh device: the build it now runs
             self.handle = replace(self.handle, firmware=props["regionlock.policy"])
@@ -510,9 +514,12 @@ class VirtualDeviceOps:
         return frozenset({"new-identity", "firmware-swap", "dual-sim"})
 
     def fresh_device_with_sims(self, session: Any, firmware: str | None, profile: str | None, slots: int,
-                               sims: tuple[SimSpec, ...]) -> Any:
+                               sims: tuple[SimSpec, ...], http_proxy: str | None = None) -> Any:
         return self._restarted(session, fresh=True, props=self._fresh_props(firmware, profile, slots),
-                               sims=sims)
+                               sims=sims, http_proxy=http_proxy)
+
+    def boot_http_proxy(self) -> str | None:
+        return self.handle.http_proxy
 
     def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
         return self._restarted(session, fresh=False, props={}, sims=sims)

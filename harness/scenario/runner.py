@@ -236,7 +236,7 @@ class ScenarioRunner:
             case AirplaneStep():
                 return self.spoofer.airplane(step.on)
             case ProxyStep():
-                return self.spoofer.ip_country(step.country)
+                return self.sim_boot.ip(self.spoofer, len(self.done), step.country)
             case ActivateStep():
                 return self._activate(step)
             case WaitStep():

@@ -127,17 +127,27 @@ def test_a_boot_timeout_names_what_it_still_waits_for(lab_env: SdkLayout) -> Non
 
 
 def test_smoke_catalogue_on_the_sdk_backend(sdk_lab: SdkLayout, tmp_path: Path) -> None:
+    """The smoke catalogue, plus an IP-only scenario whose IP country is the emulator's -http-proxy."""
+    from harness.backends.exitproxy import ExitProxyPool
+
     shutil.copytree(ROOT / "scenarios" / "smoke", tmp_path / "scenarios")
+    shutil.copy(ROOT / "scenarios" / "edge" / "ip-country-only.yaml", tmp_path / "scenarios")
+    proxies = ExitProxyPool()
+    iran = proxies.for_country("IR").address  # the lab's exit in Iran (a stand-in)
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT), "ANDROID_AVD_HOME": str(sdk_lab.avd_home)}
     env.pop("ANDROID_SDK_ROOT", None)
     result = subprocess.run(
         [sys.executable, "-c", "from harness.cli import main; main()", "run", "scenarios", "-n", "2",
          "--backend", "sdk", "--sdk", str(sdk_lab.root), "--avd", AVD, "--avd", f"custom-rom={CUSTOM_AVD}",
-         "--alluredir", "allure"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+         "--exit-proxy", f"IR={iran}", "--alluredir", "allure"], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=600, check=False)
+    proxies.stop_all()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "6 passed" in result.stdout
+    assert "7 passed" in result.stdout
     readbacks = [json.loads(p.read_text()) for p in (tmp_path / "allure").glob("*-attachment.json")]
     sims = [r for r in readbacks if r.get("signal") == "sim"]
     assert sims and all(r["strategy"] == "icc-profile" for r in sims), "SIMs must come from the modem"
     havana = [r for r in sims if r["observed"]["gsm.sim.operator.numeric"] == "36801"]
     assert havana and havana[0]["observed"]["telephony.registry"] == {"0": "36801"}
+    ips = [r for r in readbacks if r.get("signal") == "ip"]
+    assert [r["strategy"] for r in ips] == ["emulator-http-proxy"] and ips[0]["observed"]["-http-proxy"] == iran

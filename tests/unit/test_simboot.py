@@ -36,6 +36,11 @@ def test_a_sim_after_activation_or_without_a_reset_is_not_preloaded() -> None:
     assert plan("  - sim: CU\n  - activate\n").preloaded == frozenset()
 
 
+def test_the_ip_country_before_activation_is_planned_for_the_boot() -> None:
+    p = plan("  - reset\n  - ip: IR\n  - sim: none\n  - activate\n  - ip: CU\n")
+    assert p.boot_ip == {0: (1, "IR")} and p.preloaded == {2}
+
+
 def test_a_reset_without_sims_boots_the_image_sim() -> None:
     assert plan("  - reset\n  - activate\n").boot_sims == {}
 
@@ -55,6 +60,8 @@ class Ops:
     def fresh_device_with_sims(self, *args: Any) -> Any: ...
 
     def reboot_with_sims(self, *args: Any) -> Any: ...
+
+    def boot_http_proxy(self) -> str | None: ...
 
     def fresh_device(self, *args: Any) -> Any: ...
 
