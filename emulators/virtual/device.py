@@ -515,6 +515,24 @@ class VirtualDevice:
         self.props.set("sys.boot_completed", "1")
         self.props.set("dev.bootcomplete", "1")
         self.booted.set()
+        if self.config.knob("anr.at_boot"):
+            self._show_anr(self.config.knob("anr.at_boot"))
+
+    def _show_anr(self, package: str) -> None:
+        """A slow boot's "isn't responding" dialog over whatever is on screen (ui/anr.py)."""
+        from emulators.virtual.ui.anr import anr_screen
+
+        def dismiss() -> None:
+            with self.lock:
+                if dialog in self.screens:
+                    self.screens.remove(dialog)
+            self.notify_ui()
+
+        dialog = anr_screen(package, dismiss)
+        with self.lock:
+            self.screens.append(dialog)
+        self.log.log("E", "ActivityManager", f"ANR in {package}")
+        self.notify_ui()
 
     def shutdown(self) -> None:
         self.firmware.shutdown()

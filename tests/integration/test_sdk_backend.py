@@ -126,6 +126,19 @@ def test_a_boot_timeout_names_what_it_still_waits_for(lab_env: SdkLayout) -> Non
     (lab_env.avd_home / f"{slow}.ini").unlink()
 
 
+def test_a_system_ui_anr_dialog_at_boot_is_dismissed_with_wait(lab_env: SdkLayout) -> None:
+    make_avd(lab_env, "anr_boot", **{"timing": "fast", "anr.at_boot": "com.android.systemui"})
+    backend = SdkBackend(BackendOptions(avd=("anr_boot",)))
+    try:
+        handle = backend.provision(1)[0]
+        device = adb_client(handle).device(handle.serial)
+        assert "Application Not Responding" not in device.shell("dumpsys window")
+        assert "ANR in com.android.systemui" in device.shell("logcat -d")  # it was there, and went
+        assert "aerr_wait" in device.shell("logcat -d")
+    finally:
+        backend.teardown()
+
+
 def test_smoke_catalogue_on_the_sdk_backend(sdk_lab: SdkLayout, tmp_path: Path) -> None:
     """The smoke catalogue, plus an IP-only scenario whose IP country is the emulator's -http-proxy."""
     from harness.backends.exitproxy import ExitProxyPool
