@@ -42,10 +42,9 @@ class DeviceHandle:
     props: dict[str, str] = field(default_factory=dict)  # -prop values it was started with
     generation: int = 0  # bumped on every restart, so data dirs never collide
     firmware: str | None = None  # the firmware build it was started with, when the backend chose it
-    # the AVD the emulator boots (`-avd`): on `sdk` the user's, copied per instance into `avd_home`;
+    # the AVD the emulator boots (`-avd`): on `sdk` the user's, copied into the instance's folder;
     # on `virtual` one written per device to carry its SIMs' modem files (harness.iccprofile)
     avd: str | None = None
-    avd_home: str | None = None  # ANDROID_AVD_HOME of the emulator process
     sdk_root: str | None = None  # `sdk` backend: the Android SDK the emulator and adb come from
     http_proxy: str | None = None  # `-http-proxy` the emulator was started with
 

@@ -44,7 +44,8 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+
+import adbutils
 
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.virtual import (
@@ -59,9 +60,11 @@ from harness.backends.virtual import (
     wait_for,
     write_console_token,
 )
-from harness.errors import CapabilityMissing
+from harness.console import ConsoleClient
+from harness.errors import CapabilityMissing, DeviceError, HarnessError
 from harness.iccprofile import MODEM_DIR, write_modem_files
 from harness.scenario.model import SimSpec
+from harness.session import DeviceSession
 
 CONSOLE_PORTS = range(5554, 5683, 2)  # the even console ports the SDK emulator accepts
 DEFAULT_ADB_PORT = 5037
@@ -266,8 +269,6 @@ class SdkEmulator:
         (self.dir / "emulator.pid").write_text(str(self.proc.pid))
 
     def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> None:
-        from harness.session import DeviceSession
-
         adb = adb_client(self.handle)
         session = DeviceSession(self.handle.serial, adb, None, None)
         deadline = time.monotonic() + timeout
@@ -290,7 +291,7 @@ class SdkEmulator:
         if self.proc.poll() is not None:
             raise EmulatorExited(self.handle.serial, self.proc.returncode, _tail(self.log))
 
-    def _listed(self, adb: Any) -> bool:
+    def _listed(self, adb: adbutils.AdbClient) -> bool:
         try:
             return any(d.serial == self.handle.serial and d.state == "device" for d in adb.list())
         except Exception:  # noqa: BLE001 -- the adb server answers again in a moment
@@ -307,10 +308,8 @@ class EmulatorExited(BackendError):
         return "already in use" in self.log_tail or "Address already in use" in self.log_tail
 
 
-def readiness(session: Any) -> list[str]:
+def readiness(session: DeviceSession) -> list[str]:
     """What this device still lacks to be ready; dismisses an ANR dialog with "Wait" on the way."""
-    from harness.errors import DeviceError
-
     try:
         props = session.getprops()
         if props.get("sys.boot_completed") != "1":
@@ -324,7 +323,7 @@ def readiness(session: Any) -> list[str]:
         return [f"adb to answer ({exc})"]
 
 
-def dismiss_anr(session: Any) -> None:
+def dismiss_anr(session: DeviceSession) -> None:
     """Tap "Wait" on a "System UI isn't responding" dialog (a slow cold boot, not a verdict)."""
     session.shell(["uiautomator", "dump", ANR_DUMP], timeout=20)
     dump = session.shell(["cat", ANR_DUMP], timeout=10).output
@@ -342,17 +341,12 @@ def instance_env(sdk: Sdk, handle: DeviceHandle) -> dict[str, str]:
     return env
 
 
-def adb_client(handle: DeviceHandle) -> Any:
-    import adbutils
-
+def adb_client(handle: DeviceHandle) -> adbutils.AdbClient:
     return adbutils.AdbClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
 
 
 def console_kill(handle: DeviceHandle) -> None:
     """The console's `kill` (the emulator shuts down cleanly); quiet when nothing answers."""
-    from harness.console import ConsoleClient
-    from harness.errors import HarnessError
-
     token = Path(handle.console_token_path) if handle.console_token_path else None
     try:
         with ConsoleClient(int(handle.console_port or 0), token) as console:
@@ -429,7 +423,7 @@ class SdkBackend:
             self._start_adb_server(sdk, home)
             base = DeviceHandle(serial="", kind="sdk", adb_server_port=int(self.adb_server_port or 0),
                                 console_token_path=str(write_console_token(home)), home=str(home),
-                                avd=avd.name, avd_home=str(avd.folder.parent), sdk_root=str(sdk.root),
+                                avd=avd.name, sdk_root=str(sdk.root),
                                 props=dict(self.options.extra_props))
             return self._start_many(base, avd, count)
         except BaseException:
@@ -522,7 +516,7 @@ class SdkBackend:
         instance = work / f"inst-{port}-g{generation}-{index}"
         shutil.rmtree(instance, ignore_errors=True)
         handle = replace(base, serial=f"emulator-{port}", console_port=port, data_dir=str(instance),
-                         avd=avd.name, avd_home=str(avd.folder.parent), generation=generation)
+                         avd=avd.name, generation=generation)
         copy_avd(avd, instance)
         written = write_modem_files(modem_folder(handle), sims) if sims else None
         set_no_sim(instance, written is not None and written.no_sim)
@@ -641,23 +635,23 @@ class SdkDeviceOps:
     def __init__(self, backend: SdkBackend, handle: DeviceHandle) -> None:
         self.backend = backend
         self.handle = handle
-        self._session: Any = None
+        self._session: DeviceSession | None = None
         self.on_restart: list[Callable[[DeviceHandle], None]] = []
 
-    def current_session(self) -> Any:
+    def current_session(self) -> DeviceSession:
         if self._session is None:
-            from harness.session import DeviceSession
-
             token = Path(self.handle.console_token_path) if self.handle.console_token_path else None
             self._session = DeviceSession(self.handle.serial, adb_client(self.handle), self.handle.console_port,
                                           token)
         return self._session
 
-    def fresh_device(self, session: Any, firmware: str | None, profile: str | None, slots: int) -> Any:
+    def fresh_device(self, session: DeviceSession, firmware: str | None, profile: str | None,
+                     slots: int) -> DeviceSession:
         return self.fresh_device_with_sims(session, firmware, profile, slots, ())
 
-    def fresh_device_with_sims(self, session: Any, firmware: str | None, profile: str | None, slots: int,
-                               sims: tuple[SimSpec, ...], http_proxy: str | None = None) -> Any:
+    def fresh_device_with_sims(self, session: DeviceSession, firmware: str | None, profile: str | None,
+                               slots: int, sims: tuple[SimSpec, ...],
+                               http_proxy: str | None = None) -> DeviceSession:
         avd = self.backend.avd_for(firmware)
         self._check_hardware(avd, profile, slots)
         self._close(session)
@@ -670,7 +664,7 @@ class SdkDeviceOps:
     def boot_http_proxy(self) -> str | None:
         return self.handle.http_proxy
 
-    def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
+    def reboot_with_sims(self, session: DeviceSession, sims: tuple[SimSpec, ...]) -> DeviceSession:
         self._close(session)
         return self._now(self.backend.reboot(self.handle, sims))
 
@@ -701,12 +695,12 @@ class SdkDeviceOps:
             raise CapabilityMissing(f"{slots} SIM slots", self.handle.serial,
                                     f"AVD {avd.name!r} has one SIM slot (no {MODEM_DIR}/iccprofile_for_sim1.xml)")
 
-    def _close(self, session: Any) -> None:
+    def _close(self, session: DeviceSession | None) -> None:
         if session is not None:
             session.close()
         self._session = None
 
-    def _now(self, handle: DeviceHandle) -> Any:
+    def _now(self, handle: DeviceHandle) -> DeviceSession:
         self.handle = handle
         for callback in self.on_restart:
             callback(handle)
