@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ CLOCK_TOLERANCE_S = 10
 _LAST_LOCATION = re.compile(r"last location=Location\[(?P<provider>\w+) (?P<lat>-?[\d.]+),(?P<lon>-?[\d.]+)")
 _UNREGISTERED = ("searching", "denied", "off")
 _PHONE_ID = re.compile(r"Phone Id=(\d+)")
+_SYSTEMUI = "com.android.systemui:id/"
 _REGISTRY_PLMN = re.compile(r"mMcc=(\d{3})\W+mMnc=(\d{2,3})")
 
 
@@ -96,6 +98,19 @@ def parse_registry(dumpsys: str) -> dict[int, str]:
         if found:
             plmns[int(mark.group(1))] = found.group(1) + found.group(2)
     return plmns
+
+
+def status_bar_operator(hierarchy_xml: str) -> str | None:
+    """The carrier text SystemUI shows (status bar `operator_name`, or a `carrier_text`), if it shows one."""
+    try:
+        root = ET.fromstring(hierarchy_xml)
+    except ET.ParseError:
+        return None
+    for node in root.iter("node"):
+        rid = node.get("resource-id", "")
+        if rid.startswith(_SYSTEMUI) and rid.endswith(("operator_name", "carrier_text")) and node.get("text"):
+            return node.get("text")
+    return None
 
 
 def modem_sim_expectations(sims: Sequence[SimSpec], slots: int) -> dict[str, dict[int, str]]:
@@ -262,10 +277,11 @@ class Spoofer:
         if mismatch is not None:
             raise SpoofMismatch(*mismatch, self.session.serial)
         registry = parse_registry(self.session.check(["dumpsys", "telephony.registry"]))
-        if self.network is None or (self.network.plmn is None and self.network.registration == "home"):
-            self._check_registered(sims, registry)
         observed: dict[str, Any] = {key: props.get(key, "") for key in (*SIM_PROPS, *NETWORK_PROPS)}
         observed["telephony.registry"] = {str(slot): plmn for slot, plmn in sorted(registry.items())}
+        if self.network is None or (self.network.plmn is None and self.network.registration == "home"):
+            self._check_registered(sims, registry)
+            observed["status bar"] = self._check_status_bar(split_slots(props.get("gsm.operator.alpha", ""), 1)[0])
         return _readback("sim", "icc-profile", {k: {str(s): v for s, v in per.items()}
                                                 for k, per in expected.items()}, observed)
 
@@ -279,6 +295,13 @@ class Spoofer:
             if sim.plmn is not None and registry.get(sim.slot) != sim.plmn:
                 raise SpoofMismatch(f"telephony.registry[{sim.slot}]", sim.plmn, registry.get(sim.slot),
                                     self.session.serial)
+
+    def _check_status_bar(self, network_name: str) -> str | None:
+        """Where SystemUI shows a carrier text, it names the network the modem registered on."""
+        shown = status_bar_operator(self.session.dump_hierarchy())
+        if shown is not None and network_name and network_name not in shown:
+            raise SpoofMismatch("status bar operator", network_name, shown, self.session.serial)
+        return shown
 
     def after_sim_boot(self, session: DeviceSession) -> dict[str, Any]:
         """The device cold-booted with new cards: go on with `session`, put back what a boot loses.

@@ -162,5 +162,6 @@ def test_smoke_catalogue_on_the_sdk_backend(sdk_lab: SdkLayout, tmp_path: Path) 
     assert sims and all(r["strategy"] == "icc-profile" for r in sims), "SIMs must come from the modem"
     havana = [r for r in sims if r["observed"]["gsm.sim.operator.numeric"] == "36801"]
     assert havana and havana[0]["observed"]["telephony.registry"] == {"0": "36801"}
+    assert havana[0]["observed"]["status bar"].casefold() == "cubacel"  # SystemUI names the modem's network
     ips = [r for r in readbacks if r.get("signal") == "ip"]
     assert [r["strategy"] for r in ips] == ["emulator-http-proxy"] and ips[0]["observed"]["-http-proxy"] == iran

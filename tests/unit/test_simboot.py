@@ -10,7 +10,7 @@ from harness.scenario.loader import load_text
 from harness.scenario.model import SimSpec
 from harness.session import DeviceKind
 from harness.simboot import SimBootPlan, merge_slots, plan_sim_boots, sim_strategy
-from harness.spoof import modem_sim_expectations, modem_sim_mismatch, parse_registry
+from harness.spoof import modem_sim_expectations, modem_sim_mismatch, parse_registry, status_bar_operator
 
 
 def plan(steps: str, slots: int = 1) -> SimBootPlan:
@@ -105,3 +105,10 @@ def test_modem_expectations_and_mismatch() -> None:
     assert modem_sim_mismatch(expected, good, 2) is None
     bad = {**good, "gsm.sim.operator.numeric": "310260,"}
     assert modem_sim_mismatch(expected, bad, 2) == ("gsm.sim.operator.numeric[0]", "36801", "310260")
+
+
+def test_status_bar_operator() -> None:
+    dump = ('<hierarchy><node package="com.android.provision" resource-id="com.android.provision:id/operator_name" '
+            'text="not this"/><node resource-id="com.android.systemui:id/operator_name" text="CUBACEL"/></hierarchy>')
+    assert status_bar_operator(dump) == "CUBACEL"
+    assert status_bar_operator("<hierarchy/>") is None and status_bar_operator("garbage") is None
