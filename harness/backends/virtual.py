@@ -426,6 +426,20 @@ def firmware_under_test(scenario_firmware: str | None, run_policy: str | None) -
     return scenario_firmware
 
 
+_UNKNOWN_POLICY = re.compile(r"policy '([^']*)' not found \(known: ([^)]*)\)")
+
+
+def _unknown_build(exc: BackendError, wanted: str) -> BackendError | None:
+    """The emulator refused a firmware build it does not have: say so with the builds it has.
+
+    Firmware names are what the emulator says it has (its boot error lists them), not a copy here.
+    """
+    found = _UNKNOWN_POLICY.search(str(exc))
+    if found is None:
+        return None
+    return BackendError(f"the virtual emulator has no firmware build {wanted!r}; it has: {found.group(2)}")
+
+
 class VirtualDeviceOps:
     """The runtime's `DeviceOps` on a virtual emulator: resets restart it with a new identity."""
 
@@ -453,8 +467,11 @@ class VirtualDeviceOps:
             props["device.profile"] = profile
         if session is not None:
             session.close()
-        self.handle = replace(self.backend.restart(self.handle, fresh=True, props=props),
-                              firmware=props["regionlock.policy"])
+        try:
+            restarted = self.backend.restart(self.handle, fresh=True, props=props)
+        except BackendError as exc:
+            raise _unknown_build(exc, props["regionlock.policy"]) or exc from None
+        self.handle = replace(restarted, firmware=props["regionlock.policy"])
         for callback in self.on_restart:
             callback(self.handle)
         self._session = self._open_session()
