@@ -42,7 +42,7 @@ class FactSource(Protocol):
 
 
 @dataclass(frozen=True)
-class DeviceFacts:
+class RecognitionFacts:
     props: dict[str, str]
     packages: frozenset[str] | None = None  # None: not read (no rule needs them)
 
@@ -61,17 +61,17 @@ class Choice:
         return f"{self.profile.name} ({self.reason})"
 
 
-def read_facts(device: FactSource, packages: bool = True) -> DeviceFacts:
+def read_facts(device: FactSource, packages: bool = True) -> RecognitionFacts:
     props = device.getprops()
     if not packages:
-        return DeviceFacts(props)
+        return RecognitionFacts(props)
     listing = device.shell(["pm", "list", "packages"], timeout=20).output
     names = frozenset(line.strip()[len("package:"):] for line in listing.splitlines()
                       if line.strip().startswith("package:"))
-    return DeviceFacts(props, names)
+    return RecognitionFacts(props, names)
 
 
-def rule_reason(rule: MatchRule, facts: DeviceFacts) -> str | None:
+def rule_reason(rule: MatchRule, facts: RecognitionFacts) -> str | None:
     """Why `rule` matches these facts (the facts it checked), or None when it does not."""
     said = []
     for key, pattern in rule.props.items():
@@ -86,7 +86,7 @@ def rule_reason(rule: MatchRule, facts: DeviceFacts) -> str | None:
     return ", ".join(said)
 
 
-def select(facts: DeviceFacts, user: Sequence[FirmwareProfile],
+def select(facts: RecognitionFacts, user: Sequence[FirmwareProfile],
            shipped: Sequence[FirmwareProfile]) -> Choice:
     """The most specific matching profile; user profiles win ties over shipped ones."""
     ranked: list[tuple[int, int, FirmwareProfile, str]] = []

@@ -463,6 +463,20 @@ def firmware_under_test(scenario_firmware: str | None, run_policy: str | None) -
     return scenario_firmware
 
 
+_UNKNOWN_POLICY = re.compile(r"policy '([^']*)' not found \(known: ([^)]*)\)")
+
+
+def _unknown_build(exc: BackendError, wanted: str) -> BackendError | None:
+    """The emulator refused a firmware build it does not have: say so with the builds it has.
+
+    Firmware names are what the emulator says it has (its boot error lists them), not a copy here.
+    """
+    found = _UNKNOWN_POLICY.search(str(exc))
+    if found is None:
+        return None
+    return BackendError(f"the virtual emulator has no firmware build {wanted!r}; it has: {found.group(2)}")
+
+
 class VirtualDeviceOps:
     """The runtime's `DeviceOps` on a virtual emulator: resets restart it with a new identity."""
 
@@ -499,7 +513,11 @@ class VirtualDeviceOps:
             session.close()
         if fresh:
             self.handle = replace(self.handle, http_proxy=http_proxy)
-        self.handle = self.backend.restart(self.handle, fresh=fresh, props=props, sims=sims)
+        try:
+            self.handle = self.backend.restart(self.handle, fresh=fresh, props=props, sims=sims)
+        except BackendError as exc:
+            wanted = props.get("regionlock.policy")
+            raise (_unknown_build(exc, wanted) if wanted else None) or exc from None
         if "regionlock.policy" in props:  # a fresh device: the build it now runs
             self.handle = replace(self.handle, firmware=props["regionlock.policy"])
         for callback in self.on_restart:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.base import BackendOptions
+from harness.backends.base import BackendError, BackendOptions
 from harness.backends.virtual import VirtualBackend, _adb_client
 
 pytestmark = pytest.mark.integration
@@ -36,6 +36,8 @@ def test_provision_restart_and_teardown(tmp_path: Path) -> None:
         assert session.getprop("vendor.regionlock.policy") == "custom-rom"
         assert ops.handle.generation == 1 and imei(ops.handle) != before, "a reset must be a new identity"
         assert not Path(str(first.data_dir)).exists(), "the old identity's data is removed"
+        with pytest.raises(BackendError, match=r"no firmware build 'no-such-build'; it has: .*defect-lock-forgotten"):
+            ops.fresh_device(session, "no-such-build", None, 1)  # the emulator says which builds exist
         pids = [int(p.read_text()) for p in (tmp_path / "lab").glob("*/emulator.pid")]
     finally:
         backend.teardown()

@@ -9,7 +9,7 @@ import pytest
 
 from harness.decision import decision_reader, settle_without_sign
 from harness.errors import ProfileError
-from harness.profile_match import DeviceFacts, NoProfile, ProfileSource, select
+from harness.profile_match import NoProfile, ProfileSource, RecognitionFacts, select
 from harness.profiles import load_profile, read_profile, shipped_profiles, wizard_options
 from harness.session import LogMark, ShellResult
 
@@ -115,7 +115,7 @@ def test_reference_profile_data() -> None:
     assert [m.name for m in ref.factory_reset] == ["broadcast"] and ref.factory_reset[0].root
 
 
-REFERENCE_DEVICE = DeviceFacts({"ro.product.brand": "Redmi", "ro.build.fingerprint": "Redmi/merlin:12"},
+REFERENCE_DEVICE = RecognitionFacts({"ro.product.brand": "Redmi", "ro.build.fingerprint": "Redmi/merlin:12"},
                                frozenset({"android", "com.android.provision", "com.android.regionlock"}))
 
 
@@ -124,7 +124,7 @@ def test_selection_by_facts_with_the_reason(tmp_path: Path) -> None:
     assert choice.profile.name == "reference"
     assert choice.reason == "matched: package com.android.provision, package com.android.regionlock"
     with pytest.raises(NoProfile, match="no firmware profile matches .*ro.product.brand='Acme'"):
-        select(DeviceFacts({"ro.product.brand": "Acme"}, frozenset({"android"})), (), shipped_profiles())
+        select(RecognitionFacts({"ro.product.brand": "Acme"}, frozenset({"android"})), (), shipped_profiles())
 
 
 def test_user_profile_wins_by_specificity_then_origin(tmp_path: Path) -> None:
