@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from emulators.virtual.sensors import Sensors
+
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.ui.view import Screen
 
@@ -323,16 +325,34 @@ class RadioState:
     network_delay: str = "none"
 
 
+@dataclass
+class BatteryState:
+    """The emulated battery: set by the console's `power`, read by `dumpsys battery`."""
+
+    ac: str = "online"  # online|offline
+    status: str = "Charging"  # Unknown|Charging|Discharging|Not charging|Full
+    health: str = "Good"  # Unknown|Good|Overheat|Dead|Overvoltage|Failure
+    present: bool = True
+    capacity: int = 100
+
+
 # --------------------------------------------------------------------------------------------
 # Packages and processes
 # --------------------------------------------------------------------------------------------
 
 @dataclass
 class Package:
+    """A package as PackageManager knows it; versions and SDK levels come from its manifest."""
+
     name: str
     apk_path: str
     version_code: int = 1
     system: bool = False
+    version_name: str | None = "1.0"
+    min_sdk: int = 21
+    target_sdk: int = 31
+    split_paths: list[str] = field(default_factory=list)  # install-multiple's split APKs
+    installed_at: float = 0.0  # firstInstallTime / lastUpdateTime (device clock); 0 = the image's
 
 
 @dataclass
@@ -418,6 +438,10 @@ class Firmware:
 
     def on_package_installed(self, package: Package) -> None: ...
 
+    def system_packages(self) -> list[Package]:
+        """The firmware's own apps (launcher, settings, wizard...), as the image's /system has them."""
+        return []
+
     def am_start(self, component: str, extras: dict[str, str]) -> str | None:
         """Return None when handled, or an error text for `am start` to print."""
         return f"Error: Activity class {{{component}}} does not exist."
@@ -470,6 +494,14 @@ class DeviceConfig:
         return self.boot_props.get(name, self.config_ini.get(name, default))
 
 
+FRAMEWORK_SETTINGS = (
+    ("system", "screen_brightness", "102"), ("system", "screen_brightness_mode", "0"),
+    ("system", "accelerometer_rotation", "0"), ("system", "user_rotation", "0"),
+    ("system", "screen_off_timeout", "60000"), ("global", "adb_enabled", "1"),
+    ("global", "stay_on_while_plugged_in", "0"),
+)
+
+
 class VirtualDevice:
     """One virtual Android device. Shared by adbd, the console, the shell and the u2 server."""
 
@@ -483,6 +515,8 @@ class VirtualDevice:
         self.log = LogBuffer(self.clock)
         self.location = LocationState()
         self.radio = RadioState()
+        self.battery = BatteryState()
+        self.sensors = Sensors()
         self.processes = ProcessTable()
         self.packages: dict[str, Package] = {}
         self.root = False  # adbd runs as root after `adb root`
@@ -504,11 +538,19 @@ class VirtualDevice:
             self.props.clear_volatile()
             self.props.load_persistent()
             self.settings.load()
+            self._settings_defaults()
             self._load_packages()
         for key, value in self.config.boot_props.items():
             # goldfish renames boot properties to vendor.<name> (see shared/spoofing.md)
             self.props.set(f"vendor.{key}", value, notify=False)
         self.firmware.boot()
+
+    def _settings_defaults(self) -> None:
+        """SettingsProvider's defaults (frameworks/base defaults.xml) for keys nobody set yet;
+        android_id is drawn once per data folder, so a wiped device gets a new one, as on Android 8+."""
+        for ns, key, value in FRAMEWORK_SETTINGS:
+            self.settings.put_default(ns, key, value)
+        self.settings.put_default("secure", "android_id", os.urandom(8).hex())
 
     def boot_done(self) -> None:
         """The firmware calls this when the system is up: sys.boot_completed=1."""

@@ -241,7 +241,7 @@ def test_pm_install_rejects_a_non_apk(sh: Harness) -> None:
     sh.put("/data/local/tmp/bad.apk", b"not a zip")
     result = sh("pm install /data/local/tmp/bad.apk")
     assert result.status == 1
-    assert result.out.startswith("Failure [INSTALL_FAILED_INVALID_APK")
+    assert result.out.startswith("Failure [INSTALL_PARSE_FAILED_NOT_APK")
 
 
 def test_am_start_and_force_stop_reach_the_firmware(sh: Harness) -> None:
