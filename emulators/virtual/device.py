@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from emulators.virtual.sensors import Sensors
+from emulators.virtual.sysprops import SYSTEM_PROPS
 
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.ui.view import Screen
@@ -226,6 +227,10 @@ class DeviceFS:
 LOG_PRIORITIES = "VDIWEF"
 
 
+LOG_BUFFERS = ("main", "system", "radio", "events", "crash", "kernel")
+CHATTER_SECONDS = 1.0  # an idle device's background logging (see LogBuffer.chatter)
+
+
 @dataclass(frozen=True)
 class LogEntry:
     wall_time: float  # device clock, seconds since the epoch
@@ -234,6 +239,7 @@ class LogEntry:
     priority: str  # one of V D I W E F
     tag: str
     message: str
+    buffer: str = "main"  # one of LOG_BUFFERS
 
 
 class LogBuffer:
@@ -246,8 +252,8 @@ class LogBuffer:
         self._cond = threading.Condition()
         self._seq = 0  # total entries ever appended, so a streaming reader knows where it is
 
-    def log(self, priority: str, tag: str, message: str, pid: int = 1000) -> None:
-        entry = LogEntry(self._clock.now(), pid, pid, priority, tag, message)
+    def log(self, priority: str, tag: str, message: str, pid: int = 1000, buffer: str = "main") -> None:
+        entry = LogEntry(self._clock.now(), pid, pid, priority, tag, message, buffer)
         with self._cond:
             self._entries.append(entry)
             self._seq += 1
@@ -258,9 +264,19 @@ class LogBuffer:
     def i(self, tag: str, message: str) -> None:
         self.log("I", tag, message)
 
-    def clear(self) -> None:
+    def clear(self, buffers: tuple[str, ...] = LOG_BUFFERS) -> None:
         with self._cond:
-            self._entries.clear()
+            self._entries = [e for e in self._entries if e.buffer not in buffers]
+
+    def chatter(self, running: threading.Event, interval: float = CHATTER_SECONDS) -> None:
+        """An idle phone is never silent: system services log every second or so. Readers rely on
+        it (adbutils' logcat reader only notices a stop between lines), so the device does too, with
+        liblog's own rate-limit summary line, while `running` is set."""
+        while running.is_set():
+            time.sleep(interval)
+            if running.is_set():
+                self.log("I", "chatty", "uid=1000(system) Binder:526_2 expire 1 line", pid=526,
+                         buffer="system")
 
     def snapshot(self) -> tuple[int, list[LogEntry]]:
         with self._cond:
@@ -513,6 +529,7 @@ class VirtualDevice:
         self.props = Props(config.data_dir / "persist-props.json", self._prop_changed)
         self.settings = Settings(config.data_dir / "settings.json", self._setting_changed)
         self.log = LogBuffer(self.clock)
+        self._chatter: threading.Thread | None = None
         self.location = LocationState()
         self.radio = RadioState()
         self.battery = BatteryState()
@@ -540,6 +557,8 @@ class VirtualDevice:
             self.settings.load()
             self._settings_defaults()
             self._load_packages()
+        for key, value in SYSTEM_PROPS.items():  # the image's build.prop; the firmware's come after
+            self.props.set(key, value, notify=False)
         for key, value in self.config.boot_props.items():
             # goldfish renames boot properties to vendor.<name> (see shared/spoofing.md)
             self.props.set(f"vendor.{key}", value, notify=False)
@@ -557,6 +576,10 @@ class VirtualDevice:
         self.props.set("sys.boot_completed", "1")
         self.props.set("dev.bootcomplete", "1")
         self.booted.set()
+        if self._chatter is None or not self._chatter.is_alive():
+            self._chatter = threading.Thread(target=self.log.chatter, args=(self.booted,), daemon=True,
+                                             name=f"log-chatter-{self.config.console_port}")
+            self._chatter.start()
 
     def shutdown(self) -> None:
         self.firmware.shutdown()

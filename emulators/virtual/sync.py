@@ -368,7 +368,9 @@ class SyncServer:
         data = b"".join(upload.chunks)
         try:
             if stat.S_ISLNK(upload.mode):
-                _replace_symlink(target, data.decode("utf-8", "surrogateescape"))
+                # adb sends readlink()'s text with its terminating NUL
+                link_to = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
+                _replace_symlink(target, self._contained_link(upload.device_path, link_to))
                 return ""
             if target.is_dir():
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
@@ -379,6 +381,13 @@ class SyncServer:
         except OSError as error:
             return fail_errno("couldn't create file", error)
         return ""
+
+    def _contained_link(self, device_path: str, link_to: str) -> str:
+        """The host-side text of a device symlink: relative, and resolved the device's way, so a
+        link to `/etc/passwd` or `../../..` points into this device's root, never at the host's."""
+        parent = self.fs.normalise(device_path).rsplit("/", 1)[0] or "/"
+        target = self.fs.host_path(link_to, cwd=parent)
+        return os.path.relpath(target, self.fs.host_path(parent))
 
     def _fail(self, message: str) -> bytes:
         self.finished = True

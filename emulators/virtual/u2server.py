@@ -345,17 +345,23 @@ class U2Service:
             return True
         x1, y1, x2, y2 = (int(a) for a in args[:4])
         steps = int(args[4]) if len(args) > 4 else 55
-        ui_input.swipe(self.device, x1, y1, x2, y2, steps * 5)  # a step is about 5 ms
-        return True
+        return self._gesture(x1, y1, x2, y2, steps)
 
     def swipe_points(self, points: list[int], steps: int = 100) -> bool:
         coords = [int(p) for p in points]
         if len(coords) >= 4:
-            ui_input.swipe(self.device, coords[0], coords[1], coords[-2], coords[-1], steps * 5)
+            self._gesture(coords[0], coords[1], coords[-2], coords[-1], int(steps))
         return True
 
     def drag(self, x1: int, y1: int, x2: int, y2: int, steps: int = 100) -> bool:
-        ui_input.swipe(self.device, int(x1), int(y1), int(x2), int(y2), int(steps) * 5)
+        return self._gesture(int(x1), int(y1), int(x2), int(y2), int(steps))
+
+    def _gesture(self, x1: int, y1: int, x2: int, y2: int, steps: int) -> bool:
+        """UiDevice injects one move per step, about 5 ms apart: the gesture takes that long."""
+        ms = max(0, steps) * 5
+        if self.stopping.wait(ms / 1000):
+            return False
+        ui_input.swipe(self.device, x1, y1, x2, y2, ms)
         return True
 
     def inject_input_event(self, action: int, x: float, y: float, meta: int = 0) -> bool:

@@ -485,7 +485,11 @@ def input_(ctx: Ctx) -> int:
             ui_input.tap(ctx.device, int(float(rest[0])), int(float(rest[1])))
         elif verb in ("swipe", "draganddrop") and len(rest) >= 4:
             x1, y1, x2, y2 = (int(float(v)) for v in rest[:4])
-            ui_input.swipe(ctx.device, x1, y1, x2, y2, int(rest[4]) if len(rest) > 4 else 300)
+            ms = int(rest[4]) if len(rest) > 4 else 300
+            # the finger moves for the time asked; what it does lands when it lifts
+            if ctx.wait(ms / 1000):
+                return 130
+            ui_input.swipe(ctx.device, x1, y1, x2, y2, ms)
         elif verb == "text" and rest:
             ui_input.text(ctx.device, " ".join(rest).replace("%s", " "))
         elif verb == "keyevent" and rest:
@@ -624,6 +628,49 @@ def svc(ctx: Ctx) -> int:
         ctx.device.settings.put("global", _SVC_SETTINGS[args[0]], "1" if args[1] == "enable" else "0")
         return 0
     raise UsageError("Usage: svc [wifi|data|power|usb|nfc|bluetooth] ...", 1)
+
+
+# --- ip (iproute2, /system/bin/ip): the emulator's interfaces -----------------------------------
+
+def _wifi_up(ctx: Ctx) -> bool:
+    settings = ctx.device.settings
+    return settings.get("global", "wifi_on") != "0" and settings.get("global", "airplane_mode_on") != "1"
+
+
+def _interfaces(ctx: Ctx) -> dict[str, str]:
+    """Interface -> `ip addr` block. wlan0 carries the address while Wi-Fi is on, as on API 31."""
+    lo = ("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n"
+          "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+          "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n")
+    up = _wifi_up(ctx)
+    address = ctx.device.firmware.ip_address()
+    wlan = (f"3: wlan0: <BROADCAST,MULTICAST{',UP,LOWER_UP' if up else ''}> mtu 1500 qdisc mq "
+            f"state {'UP' if up else 'DOWN'} group default qlen 1000\n"
+            "    link/ether 02:15:b2:00:00:00 brd ff:ff:ff:ff:ff:ff\n")
+    if up:
+        prefix = address.rsplit(".", 1)[0]
+        wlan += (f"    inet {address}/24 brd {prefix}.255 scope global wlan0\n"
+                 "       valid_lft forever preferred_lft forever\n")
+    return {"lo": lo, "wlan0": wlan}
+
+
+@command("ip")
+def ip(ctx: Ctx) -> int:
+    args = [a for a in ctx.args[1:] if a not in ("-4", "-6", "-o")]
+    obj, rest = (args[0], args[1:]) if args else ("", [])
+    if obj in ("a", "addr", "address"):
+        names = [a for a in rest if a not in ("show", "list", "dev")]
+        blocks = _interfaces(ctx)
+        if names and names[0] not in blocks:
+            raise UsageError(f'Device "{names[0]}" does not exist.', 1)
+        ctx.out("".join(blocks[n] for n in (names[:1] or list(blocks))))
+        return 0
+    if obj in ("r", "route"):
+        if _wifi_up(ctx):
+            address = ctx.device.firmware.ip_address()
+            ctx.out(f"{address.rsplit('.', 1)[0]}.0/24 dev wlan0 proto kernel scope link src {address}\n")
+        return 0
+    raise UsageError('Object "' + obj + '" is unknown, try "ip help".', 1)
 
 
 U2_MAIN = "com.wetest.uia2.Main"
