@@ -33,6 +33,24 @@ BY_FIXTURE: dict[str, dict[str, str]] = {
 }
 
 
+# Tests that should pass here but do not yet: each names what is missing. They run as strict xfails,
+# so the day one passes the run fails until it is taken off this list.
+KNOWN_GAPS: dict[str, dict[str, str]] = {
+    "adbutils": {
+        "test_record.py::test_screenrecord": "no screenrecord (an H.264/MP4 encoder of the screen) yet, and its "
+                                            "script needs sh job control (`&`, `kill -INT`, `wait`)",
+    },
+    "u2-demo": {
+        "test_core.py::test_uiautomator_keeper": "the u2 server is no process yet: `ps -u shell` lists no "
+                                                 "app_process to kill (issue 8, processes)",
+    },
+}
+
+
+def known_gap(suite: str, nodeid: str) -> str | None:
+    return KNOWN_GAPS.get(suite, {}).get(nodeid.split("[", 1)[0].rsplit("/", 1)[-1])
+
+
 def not_runnable(suite: str, nodeid: str, fixtures: tuple[str, ...]) -> str | None:
     """The reason `nodeid` cannot run here, or None when it must pass."""
     name = nodeid.split("[", 1)[0].rsplit("/", 1)[-1]
