@@ -20,3 +20,5 @@ if [ ! -f "$stamp" ]; then
 fi
 # The adb client/server binary ships inside the adbutils wheel; check it runs on this machine.
 .venv/bin/python -c "import adbutils, subprocess; subprocess.run([adbutils.adb_path(), 'version'], check=True, capture_output=True)"
+# The peer suites' adbutils e2etests/ come from adbutils' sdist: fetched once here, never at run time.
+.venv/bin/python -m tests.peer.runner --fetch >/dev/null

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
 
-from emulators.virtual import shellv2
+from emulators.virtual import reverse, shellv2
 from emulators.virtual.adbauth import DeviceAuthenticator
 from emulators.virtual.device import DeviceError, ShellIO, VirtualDevice
+from emulators.virtual.shell.files import write_denied
 from emulators.virtual.sync import SyncServer
 from emulators.virtual.transport import (
     Connected,
@@ -172,6 +175,7 @@ class _Connection:
         finally:
             self.close()
             self.adbd._forget(self)
+            self.adbd.reverses.drop_connection(self)
 
     def _read_loop(self) -> None:
         while True:
@@ -198,6 +202,14 @@ class _Connection:
                 stream = self.streams.pop(event.local_id, None)
                 if stream is not None:
                     stream.closed.set()
+
+    def open_to_host(self, service: str) -> _Stream:
+        """A stream we open towards the host (a reverse forward's connection)."""
+        with self.cond:
+            stream = _Stream(self, self.transport.open_stream(service))
+            self.streams[stream.local_id] = stream
+            self.flush()
+            return stream
 
     def accept(self, remote_id: int) -> _Stream:  # called with cond held
         stream = _Stream(self, self.transport.accept_stream(remote_id))
@@ -264,6 +276,10 @@ class Services:
         handler = self._handler(service)
         if service.startswith(("tcp:", "localabstract:")):
             self._open_forward(conn, remote_id, service)
+        elif service.startswith("reverse:"):
+            stream = conn.accept(remote_id)
+            spawn("adbd-reverse", lambda: self._run(lambda s, name: self._reverse(conn, s, name), stream,
+                                                    service))
         elif handler is None:
             log.info("adbd: refusing unknown service %r", service)
             conn.transport.refuse_stream(remote_id)
@@ -276,7 +292,8 @@ class Services:
             return self._shell
         table: dict[str, Callable[[_Stream, str], None]] = {
             "exec": self._exec, "sync": self._sync, "reboot": self._reboot, "root": self._root,
-            "unroot": self._unroot, "remount": self._remount,
+            "unroot": self._unroot, "remount": self._remount, "framebuffer": self._framebuffer,
+            "abb": self._abb, "abb_exec": self._abb_exec,
         }
         name, sep, _ = service.partition(":")
         return table.get(name) if sep else None
@@ -338,9 +355,35 @@ class Services:
                 pass
             return 1
 
+    # --- abb / abb_exec: the binder's shell command in-process (`cmd`, args split by NUL) -------
+    def _abb(self, stream: _Stream, service: str) -> None:
+        self._shell_v2(stream, shellv2.ShellRequest(v2=True, pty=False, term="", command=_cmd_line(service)))
+
+    def _abb_exec(self, stream: _Stream, service: str) -> None:
+        self._shell_v1(stream, _cmd_line(service), pty=False)
+
+    # --- framebuffer: (AOSP framebuffer_service.cpp) a version-2 header, then RGBA pixels -----
+    def _framebuffer(self, stream: _Stream, service: str) -> None:
+        from emulators.virtual.ui.render import render_image
+
+        image = render_image(self.device).convert("RGBA")
+        width, height = image.size
+        # version 2, bpp, colorSpace (1 = sRGB), size, width, height, then offset/length of
+        # red, blue, green, alpha (that order is the struct's)
+        header = struct.pack("<14I", 2, 32, 1, width * height * 4, width, height, 0, 8, 16, 8, 8, 8, 24, 8)
+        stream.write(header + image.tobytes())
+
+    # --- reverse: listen on the device, connect back to the host -------------------------------
+    def _reverse(self, conn: _Connection, stream: _Stream, service: str) -> None:
+        try:
+            request = reverse.parse(service)
+            stream.write(self.adbd.reverses.handle(conn, request))
+        except reverse.ReverseError as error:
+            stream.write(reverse.fail(str(error)))
+
     # --- sync --------------------------------------------------------------------------------
     def _sync(self, stream: _Stream, service: str) -> None:
-        server = SyncServer(self.device.fs)
+        server = SyncServer(self.device.fs, lambda path: write_denied(self.device, path, self.device.root))
         while not server.finished:
             data = stream.read()
             if not data:
@@ -412,6 +455,82 @@ class Services:
         action()
 
 
+def _cmd_line(service: str) -> str:
+    """`abb:package\0install\0-S\0123` -> the quoted `cmd package install -S 123`."""
+    args = [a for a in service.partition(":")[2].split("\0") if a]
+    return " ".join(["cmd", *map(shlex.quote, args)])
+
+
+class ReverseForwards:
+    """The device's reverse forwards: a listener per device spec, each tied to its transport."""
+
+    def __init__(self, device: VirtualDevice) -> None:
+        self.device = device
+        self._lock = threading.Lock()
+        self._forwards: dict[str, tuple[_Connection, str, socket.socket]] = {}
+
+    def handle(self, conn: _Connection, request: reverse.ReverseRequest) -> bytes:
+        if request.verb == "list":
+            with self._lock:
+                mine = [(d, h) for d, (c, h, _) in self._forwards.items() if c is conn]
+            return reverse.block(reverse.listing(f"host-{id(conn) % 100}", mine))
+        if request.verb == "kill-all":
+            for device_spec in [d for d, (c, _, _) in list(self._forwards.items()) if c is conn]:
+                self._remove(device_spec)
+            return reverse.okay()
+        if request.verb == "kill":
+            if not self._remove(request.device):
+                raise reverse.ReverseError(f"listener '{request.device}' not found")
+            return reverse.okay()
+        return self._add(conn, request)
+
+    def _add(self, conn: _Connection, request: reverse.ReverseRequest) -> bytes:
+        with self._lock:
+            existing = request.device in self._forwards
+        if existing and request.norebind:
+            raise reverse.ReverseError("cannot rebind existing socket")
+        if existing:
+            self._remove(request.device)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        kind, _, name = request.device.partition(":")
+        resolved = kind == "tcp" and name == "0"
+        device_spec = f"tcp:{listener.getsockname()[1]}" if resolved else request.device
+        key: int | str = int(device_spec[4:]) if kind == "tcp" else name
+        with self._lock:
+            self._forwards[device_spec] = (conn, request.host, listener)
+            self.device.tcp_servers[key] = listener.getsockname()
+        spawn(f"adbd-reverse-{device_spec}", lambda: self._accept(listener, conn, request.host))
+        return reverse.okay(device_spec[4:]) if resolved else reverse.okay()
+
+    def _accept(self, listener: socket.socket, conn: _Connection, host_spec: str) -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return  # removed
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            stream = conn.open_to_host(host_spec)
+            spawn("adbd-reverse-in", lambda s=sock, st=stream: _pump_to_socket(st, s))  # type: ignore[misc]
+            spawn("adbd-reverse-out", lambda s=sock, st=stream: _pump_to_stream(s, st))  # type: ignore[misc]
+
+    def _remove(self, device_spec: str) -> bool:
+        with self._lock:
+            entry = self._forwards.pop(device_spec, None)
+            if entry is None:
+                return False
+            kind, _, name = device_spec.partition(":")
+            self.device.tcp_servers.pop(int(name) if kind == "tcp" else name, None)
+        _close_socket(entry[2])
+        return True
+
+    def drop_connection(self, conn: _Connection) -> None:
+        """The transport went away: so do its reverse forwards (adbd removes them too)."""
+        for device_spec in [d for d, (c, _, _) in list(self._forwards.items()) if c is conn]:
+            self._remove(device_spec)
+
+
 def _demux_stdin(stream: _Stream, stdin: _Pipe) -> None:
     reader = shellv2.PacketReader()
     try:
@@ -471,6 +590,7 @@ class Adbd:
         self.device = device
         self.host, self.port = host, port
         self.services = Services(self, shell_runner)
+        self.reverses = ReverseForwards(device)
         self.on_drop: list[Callable[[], None]] = []  # the Announcer re-announces
         self._listener: socket.socket | None = None
         self._connections: set[_Connection] = set()

@@ -7,7 +7,7 @@ plumbing (adb, the console, uiautomator2, screenshots) can be exercised without 
 
 from __future__ import annotations
 
-from emulators.virtual.device import Firmware
+from emulators.virtual.device import Firmware, Package
 from emulators.virtual.ui.view import (
     DISPLAY_WIDTH,
     STATUS_BAR_HEIGHT,
@@ -73,6 +73,13 @@ class BuiltinFirmware(Firmware):
         device.notify_ui()
         device.log.i("ActivityTaskManager", f"Displayed {LAUNCHER_COMPONENT}")
         device.boot_done()
+
+    def system_packages(self) -> list[Package]:
+        # as on sdk_gphone64_x86_64 (API 31): their manifests' versionCode/versionName
+        return [Package(LAUNCHER, "/system/system_ext/priv-app/Launcher3QuickStep/Launcher3QuickStep.apk",
+                        31, system=True, version_name="12"),
+                Package(SETTINGS, "/system/system_ext/priv-app/Settings/Settings.apk", 31, system=True,
+                        version_name="12")]
 
     def shutdown(self) -> None:
         with self.device.lock:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from emulators.virtual.device import DeviceError, Fix
+from emulators.virtual.sensors import SENSOR_DEFAULTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.device import VirtualDevice
@@ -73,21 +74,11 @@ class Call:
 
 
 @dataclass
-class PowerState:
-    ac: str = "online"  # online|offline
-    status: str = "Charging"  # Unknown|Charging|Discharging|Not charging|Full
-    health: str = "Good"
-    present: bool = True
-    capacity: int = 100
-
-
-@dataclass
 class ConsoleState:
     """Emulator-wide console state, shared by every session of one emulator."""
 
     avd_running: bool = True
     calls: list[Call] = field(default_factory=list)
-    power: PowerState = field(default_factory=PowerState)
     signal_profile: int = 4
     snapshots: SnapshotStore | None = None
     read_only: bool = False
@@ -198,6 +189,8 @@ HELP_ALL = [
     ("sms", "SMS related commands"),
     ("gsm", "GSM related commands"),
     ("network", "manage network settings"),
+    ("rotate", "rotate the screen clockwise by 90 degrees"),
+    ("sensor", "manage emulator sensors"),
     ("ping", "check if the emulator is alive"),
     ("auth", "user authentication for the emulator console"),
 ]
@@ -534,7 +527,7 @@ NETWORK_SPEEDS = {  # name -> (upload, download) kbit/s, as the SDK emulator's t
     "umts": (128.0, 1920.0), "hsdpa": (348.0, 14400.0), "lte": (58000.0, 173000.0),
     "evdo": (75000.0, 280000.0), "full": (0.0, 0.0),
 }
-NETWORK_DELAYS = {"gsm": (150, 550), "edge": (80, 400), "umts": (35, 200), "none": (0, 0)}
+NETWORK_DELAYS = {"gprs": (150, 550), "edge": (80, 400), "umts": (35, 200), "none": (0, 0)}  # android_netdelays
 
 
 def _speed_line(label: str, kbits: float) -> str:
@@ -593,10 +586,12 @@ def _network_delay(text: str) -> tuple[int, int]:
 
 POWER_STATUSES = {"unknown": "Unknown", "charging": "Charging", "discharging": "Discharging",
                   "not-charging": "Not charging", "full": "Full"}
+POWER_HEALTHS = {"unknown": "Unknown", "good": "Good", "overheat": "Overheat", "dead": "Dead",
+                 "overvoltage": "Overvoltage", "failure": "Failure"}
 
 
 def cmd_power(session: ConsoleSession, args: list[str]) -> str:
-    power = session.state.power
+    power = session.device.battery
 
     def display(_: list[str]) -> str:
         return _ok("\n".join([f"AC: {power.ac}", f"status: {power.status}", f"health: {power.health}",
@@ -622,7 +617,21 @@ def cmd_power(session: ConsoleSession, args: list[str]) -> str:
         power.capacity = int(rest[0])
         return _ok()
 
-    return _sub(args, {"display": display, "ac": ac, "status": status, "capacity": capacity})
+    def health(rest: list[str]) -> str:
+        value = POWER_HEALTHS.get(rest[0].lower()) if rest else None
+        if value is None:
+            raise CommandError('Usage: "health unknown|good|overheat|dead|overvoltage|failure"')
+        power.health = value
+        return _ok()
+
+    def present(rest: list[str]) -> str:
+        if not rest or rest[0] not in ("true", "false"):
+            raise CommandError('Usage: "present true" or "present false"')
+        power.present = rest[0] == "true"
+        return _ok()
+
+    return _sub(args, {"display": display, "ac": ac, "status": status, "capacity": capacity,
+                       "health": health, "present": present})
 
 
 def cmd_sms(session: ConsoleSession, args: list[str]) -> str:
@@ -639,11 +648,58 @@ def cmd_sms(session: ConsoleSession, args: list[str]) -> str:
     return _sub(args, {"send": send})
 
 
+def cmd_rotate(session: ConsoleSession, args: list[str]) -> str:
+    """Turns the device 90 degrees (its accelerometer's gravity); auto-rotate decides the display."""
+    session.device.sensors.rotate()
+    return _ok()
+
+
+def _sensor_values(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(":"))
+    except ValueError:
+        raise CommandError(f"bad sensor value '{text}'") from None
+
+
+def _format_value(value: float) -> str:
+    return f"{value:g}"
+
+
+def cmd_sensor(session: ConsoleSession, args: list[str]) -> str:
+    sensors = session.device.sensors
+
+    def status(_: list[str]) -> str:
+        return _ok("\n".join(f"{name}: enabled." for name in SENSOR_DEFAULTS))
+
+    def known(rest: list[str], usage: str) -> str:
+        if not rest:
+            raise CommandError(f"missing sensor name, try 'sensor {usage}'")
+        if rest[0] not in SENSOR_DEFAULTS:
+            raise CommandError(f"can't find sensor {rest[0]}.")
+        return rest[0]
+
+    def get(rest: list[str]) -> str:
+        name = known(rest, "get <sensorname>")
+        return _ok(f"{name} = " + ":".join(_format_value(v) for v in sensors.get(name)))
+
+    def set_(rest: list[str]) -> str:
+        name = known(rest, "set <sensorname> <value-a>[:<value-b>[:<value-c>]]")
+        if len(rest) < 2:
+            raise CommandError(f"missing sensor value, try 'sensor set {name} <value>'")
+        try:
+            sensors.set(name, _sensor_values(rest[1]))
+        except ValueError:
+            raise CommandError(f"wrong number of values for sensor {name}") from None
+        return _ok()
+
+    return _sub(args, {"status": status, "get": get, "set": set_})
+
+
 PRE_AUTH_COMMANDS: dict[str, Handler] = {
     "help": cmd_help, "h": cmd_help, "?": cmd_help, "ping": cmd_ping, "avd": cmd_avd,
     "auth": cmd_auth, "quit": cmd_quit, "exit": cmd_quit,
 }
 COMMANDS: dict[str, Handler] = {
     **PRE_AUTH_COMMANDS, "kill": cmd_kill, "geo": cmd_geo, "gsm": cmd_gsm, "network": cmd_network,
-    "power": cmd_power, "sms": cmd_sms,
+    "power": cmd_power, "sms": cmd_sms, "rotate": cmd_rotate, "sensor": cmd_sensor,
 }

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from emulators.virtual.sensors import Sensors
+from emulators.virtual.sysprops import SYSTEM_PROPS
+
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.ui.view import Screen
 
@@ -224,6 +227,10 @@ class DeviceFS:
 LOG_PRIORITIES = "VDIWEF"
 
 
+LOG_BUFFERS = ("main", "system", "radio", "events", "crash", "kernel")
+CHATTER_SECONDS = 1.0  # an idle device's background logging (see LogBuffer.chatter)
+
+
 @dataclass(frozen=True)
 class LogEntry:
     wall_time: float  # device clock, seconds since the epoch
@@ -232,6 +239,7 @@ class LogEntry:
     priority: str  # one of V D I W E F
     tag: str
     message: str
+    buffer: str = "main"  # one of LOG_BUFFERS
 
 
 class LogBuffer:
@@ -244,8 +252,8 @@ class LogBuffer:
         self._cond = threading.Condition()
         self._seq = 0  # total entries ever appended, so a streaming reader knows where it is
 
-    def log(self, priority: str, tag: str, message: str, pid: int = 1000) -> None:
-        entry = LogEntry(self._clock.now(), pid, pid, priority, tag, message)
+    def log(self, priority: str, tag: str, message: str, pid: int = 1000, buffer: str = "main") -> None:
+        entry = LogEntry(self._clock.now(), pid, pid, priority, tag, message, buffer)
         with self._cond:
             self._entries.append(entry)
             self._seq += 1
@@ -256,9 +264,19 @@ class LogBuffer:
     def i(self, tag: str, message: str) -> None:
         self.log("I", tag, message)
 
-    def clear(self) -> None:
+    def clear(self, buffers: tuple[str, ...] = LOG_BUFFERS) -> None:
         with self._cond:
-            self._entries.clear()
+            self._entries = [e for e in self._entries if e.buffer not in buffers]
+
+    def chatter(self, running: threading.Event, interval: float = CHATTER_SECONDS) -> None:
+        """An idle phone is never silent: system services log every second or so. Readers rely on
+        it (adbutils' logcat reader only notices a stop between lines), so the device does too, with
+        liblog's own rate-limit summary line, while `running` is set."""
+        while running.is_set():
+            time.sleep(interval)
+            if running.is_set():
+                self.log("I", "chatty", "uid=1000(system) Binder:526_2 expire 1 line", pid=526,
+                         buffer="system")
 
     def snapshot(self) -> tuple[int, list[LogEntry]]:
         with self._cond:
@@ -323,16 +341,34 @@ class RadioState:
     network_delay: str = "none"
 
 
+@dataclass
+class BatteryState:
+    """The emulated battery: set by the console's `power`, read by `dumpsys battery`."""
+
+    ac: str = "online"  # online|offline
+    status: str = "Charging"  # Unknown|Charging|Discharging|Not charging|Full
+    health: str = "Good"  # Unknown|Good|Overheat|Dead|Overvoltage|Failure
+    present: bool = True
+    capacity: int = 100
+
+
 # --------------------------------------------------------------------------------------------
 # Packages and processes
 # --------------------------------------------------------------------------------------------
 
 @dataclass
 class Package:
+    """A package as PackageManager knows it; versions and SDK levels come from its manifest."""
+
     name: str
     apk_path: str
     version_code: int = 1
     system: bool = False
+    version_name: str | None = "1.0"
+    min_sdk: int = 21
+    target_sdk: int = 31
+    split_paths: list[str] = field(default_factory=list)  # install-multiple's split APKs
+    installed_at: float = 0.0  # firstInstallTime / lastUpdateTime (device clock); 0 = the image's
 
 
 @dataclass
@@ -418,6 +454,10 @@ class Firmware:
 
     def on_package_installed(self, package: Package) -> None: ...
 
+    def system_packages(self) -> list[Package]:
+        """The firmware's own apps (launcher, settings, wizard...), as the image's /system has them."""
+        return []
+
     def am_start(self, component: str, extras: dict[str, str]) -> str | None:
         """Return None when handled, or an error text for `am start` to print."""
         return f"Error: Activity class {{{component}}} does not exist."
@@ -470,6 +510,14 @@ class DeviceConfig:
         return self.boot_props.get(name, self.config_ini.get(name, default))
 
 
+FRAMEWORK_SETTINGS = (
+    ("system", "screen_brightness", "102"), ("system", "screen_brightness_mode", "0"),
+    ("system", "accelerometer_rotation", "0"), ("system", "user_rotation", "0"),
+    ("system", "screen_off_timeout", "60000"), ("global", "adb_enabled", "1"),
+    ("global", "stay_on_while_plugged_in", "0"),
+)
+
+
 class VirtualDevice:
     """One virtual Android device. Shared by adbd, the console, the shell and the u2 server."""
 
@@ -481,8 +529,11 @@ class VirtualDevice:
         self.props = Props(config.data_dir / "persist-props.json", self._prop_changed)
         self.settings = Settings(config.data_dir / "settings.json", self._setting_changed)
         self.log = LogBuffer(self.clock)
+        self._chatter: threading.Thread | None = None
         self.location = LocationState()
         self.radio = RadioState()
+        self.battery = BatteryState()
+        self.sensors = Sensors()
         self.processes = ProcessTable()
         self.packages: dict[str, Package] = {}
         self.root = False  # adbd runs as root after `adb root`
@@ -504,11 +555,21 @@ class VirtualDevice:
             self.props.clear_volatile()
             self.props.load_persistent()
             self.settings.load()
+            self._settings_defaults()
             self._load_packages()
+        for key, value in SYSTEM_PROPS.items():  # the image's build.prop; the firmware's come after
+            self.props.set(key, value, notify=False)
         for key, value in self.config.boot_props.items():
             # goldfish renames boot properties to vendor.<name> (see shared/spoofing.md)
             self.props.set(f"vendor.{key}", value, notify=False)
         self.firmware.boot()
+
+    def _settings_defaults(self) -> None:
+        """SettingsProvider's defaults (frameworks/base defaults.xml) for keys nobody set yet;
+        android_id is drawn once per data folder, so a wiped device gets a new one, as on Android 8+."""
+        for ns, key, value in FRAMEWORK_SETTINGS:
+            self.settings.put_default(ns, key, value)
+        self.settings.put_default("secure", "android_id", os.urandom(8).hex())
 
     def boot_done(self) -> None:
         """The firmware calls this when the system is up: sys.boot_completed=1."""
@@ -517,6 +578,10 @@ class VirtualDevice:
         self.booted.set()
         if self.config.knob("anr.at_boot"):
             self._show_anr(self.config.knob("anr.at_boot"))
+        if self._chatter is None or not self._chatter.is_alive():
+            self._chatter = threading.Thread(target=self.log.chatter, args=(self.booted,), daemon=True,
+                                             name=f"log-chatter-{self.config.console_port}")
+            self._chatter.start()
 
     def _show_anr(self, package: str) -> None:
         """A slow boot's "isn't responding" dialog over whatever is on screen (ui/anr.py)."""

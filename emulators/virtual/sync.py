@@ -20,7 +20,7 @@ import errno
 import os
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class SyncId(bytes, enum.Enum):
     DNT2 = b"DNT2"
     SEND = b"SEND"
     RECV = b"RECV"
+    SND2 = b"SND2"
+    RCV2 = b"RCV2"
     DATA = b"DATA"
     DONE = b"DONE"
     OKAY = b"OKAY"
@@ -58,13 +60,26 @@ class SyncId(bytes, enum.Enum):
 
 
 REQUESTS = {SyncId.STAT, SyncId.STA2, SyncId.LST2, SyncId.LIST, SyncId.LIS2, SyncId.SEND,
-            SyncId.RECV, SyncId.QUIT}
+            SyncId.RECV, SyncId.SND2, SyncId.RCV2, SyncId.QUIT}
+# sendrecv_v2: SND2/RCV2 requests are followed by a setup record (id, [mode,] flags)
+SEND_V2_SETUP = struct.Struct("<4sII")
+RECV_V2_SETUP = struct.Struct("<4sI")
+SYNC_FLAG_DRY_RUN = 0x80000000
+SYNC_FLAGS_COMPRESSED = 0x7  # brotli, lz4, zstd: we advertise none of them
 
 
 @dataclass(frozen=True)
 class SyncRequest:
     id: SyncId
     path: str
+
+
+@dataclass(frozen=True)
+class SyncSetup:
+    """The record after SND2/RCV2: the file mode (SND2 only) and the transfer flags."""
+
+    mode: int
+    flags: int
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ class SyncDone:
     mtime: int
 
 
-SyncMessage = SyncRequest | SyncData | SyncDone
+SyncMessage = SyncRequest | SyncSetup | SyncData | SyncDone
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,11 +103,14 @@ SyncMessage = SyncRequest | SyncData | SyncDone
 class SyncReader:
     def __init__(self) -> None:
         self._buffer = Buffer()
+        self._setup: SyncId | None = None  # SND2/RCV2 seen: its setup record comes next
 
     def receive_data(self, data: bytes) -> None:
         self._buffer.feed(data)
 
     def next_message(self) -> SyncMessage | NeedData:
+        if self._setup is not None:
+            return self._next_setup(self._setup)
         header = self._buffer.consume_exactly(SYNC_HEADER.size)
         if header is None:
             return NEED_DATA
@@ -108,7 +126,21 @@ class SyncReader:
         self._buffer.commit()
         if sync_id is SyncId.DATA:
             return SyncData(body)
+        if sync_id in (SyncId.SND2, SyncId.RCV2):
+            self._setup = sync_id
         return SyncRequest(sync_id, body.decode("utf-8", "surrogateescape"))
+
+    def _next_setup(self, sync_id: SyncId) -> SyncSetup | NeedData:
+        record = SEND_V2_SETUP if sync_id is SyncId.SND2 else RECV_V2_SETUP
+        raw = self._buffer.consume_exactly(record.size)
+        if raw is None:
+            return NEED_DATA
+        self._buffer.commit()
+        self._setup = None
+        fields = record.unpack(raw)
+        if fields[0] != sync_id.value:
+            raise RemoteProtocolError(f"{sync_id.name} followed by {fields[0]!r}, not its setup")
+        return SyncSetup(fields[1], fields[2]) if sync_id is SyncId.SND2 else SyncSetup(0, fields[1])
 
     @staticmethod
     def _identify(raw_id: bytes, value: int) -> SyncId:
@@ -202,16 +234,19 @@ class _Upload:
     mode: int
     chunks: list[bytes]
     failure: str = ""
+    dry_run: bool = False
 
 
 class SyncServer:
     """One `sync:` session. Feed it bytes; iterate `responses()` for what to send back."""
 
-    def __init__(self, fs: DeviceFS) -> None:
+    def __init__(self, fs: DeviceFS, write_denied: Callable[[str], str | None] = lambda path: None) -> None:
         self.fs = fs
+        self.write_denied = write_denied  # device path -> errno text when this user may not write there
         self.finished = False  # QUIT or FAIL: the edge closes the stream
         self._reader = SyncReader()
         self._upload: _Upload | None = None
+        self._v2: SyncRequest | None = None  # a SND2/RCV2 waiting for its setup record
 
     def receive_data(self, data: bytes) -> None:
         self._reader.receive_data(data)
@@ -224,12 +259,16 @@ class SyncServer:
             yield from self._dispatch(message)
 
     def _dispatch(self, message: SyncMessage) -> Iterator[bytes]:
-        if self._upload is not None:
+        if self._v2 is not None:
+            yield from self._start_v2(self._v2, message)
+        elif self._upload is not None:
             yield from self._continue_upload(message)
         elif not isinstance(message, SyncRequest):
             raise RemoteProtocolError(f"sync {type(message).__name__} outside a SEND")
         elif message.id is SyncId.QUIT:
             self.finished = True
+        elif message.id in (SyncId.SND2, SyncId.RCV2):
+            self._v2 = message
         elif message.id is SyncId.SEND:
             self._start_upload(message.path)
         elif message.id is SyncId.RECV:
@@ -238,6 +277,17 @@ class SyncServer:
             yield from self._list(message.path, v2=message.id is SyncId.LIS2)
         else:
             yield self._stat(message)
+
+    def _start_v2(self, request: SyncRequest, setup: SyncMessage) -> Iterator[bytes]:
+        self._v2 = None
+        if not isinstance(setup, SyncSetup):
+            raise RemoteProtocolError(f"{request.id.name} without its setup record")
+        if setup.flags & SYNC_FLAGS_COMPRESSED:
+            raise RemoteProtocolError(f"{request.id.name} asks for compression we never offered")
+        if request.id is SyncId.RCV2:
+            yield from self._download(request.path)
+        else:
+            self._upload = _Upload(request.path, setup.mode, [], dry_run=bool(setup.flags & SYNC_FLAG_DRY_RUN))
 
     # --- STAT / LIST -----------------------------------------------------------------------
     def _stat(self, request: SyncRequest) -> bytes:
@@ -301,10 +351,15 @@ class SyncServer:
             failure = upload.failure or self._store(upload, message.mtime)
             yield self._fail(failure) if failure else encode_okay()
         else:
-            raise RemoteProtocolError(f"sync {message.id.name} inside a SEND")
+            raise RemoteProtocolError(f"sync {type(message).__name__} inside a SEND")
 
     def _store(self, upload: _Upload, mtime: int) -> str:
         """Write the uploaded file; return adbd's failure message, or "" on success."""
+        denied = self.write_denied(self.fs.normalise(upload.device_path))
+        if denied:
+            return f"couldn't create file: {denied}"
+        if upload.dry_run:
+            return ""
         target = self.fs.host_path(upload.device_path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)  # fixed_push_mkdir
@@ -313,7 +368,9 @@ class SyncServer:
         data = b"".join(upload.chunks)
         try:
             if stat.S_ISLNK(upload.mode):
-                _replace_symlink(target, data.decode("utf-8", "surrogateescape"))
+                # adb sends readlink()'s text with its terminating NUL
+                link_to = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
+                _replace_symlink(target, self._contained_link(upload.device_path, link_to))
                 return ""
             if target.is_dir():
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
@@ -324,6 +381,13 @@ class SyncServer:
         except OSError as error:
             return fail_errno("couldn't create file", error)
         return ""
+
+    def _contained_link(self, device_path: str, link_to: str) -> str:
+        """The host-side text of a device symlink: relative, and resolved the device's way, so a
+        link to `/etc/passwd` or `../../..` points into this device's root, never at the host's."""
+        parent = self.fs.normalise(device_path).rsplit("/", 1)[0] or "/"
+        target = self.fs.host_path(link_to, cwd=parent)
+        return os.path.relpath(target, self.fs.host_path(parent))
 
     def _fail(self, message: str) -> bytes:
         self.finished = True

@@ -57,8 +57,9 @@ MAX_PAYLOAD = 256 * 1024  # what we offer; the link uses min(ours, the peer's)
 HEADER = struct.Struct("<6I")
 TOKEN_SIZE = 20
 
-# Only what this adbd really implements (see sync.py and shellv2.py).
-FEATURES = ("shell_v2", "stat_v2", "ls_v2", "fixed_push_mkdir", "fixed_push_symlink_timestamp")
+# Only what this adbd really implements (sync.py, shellv2.py, abb/abb_exec and cmd in adbd.py).
+FEATURES = ("shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir", "abb", "abb_exec",
+            "fixed_push_symlink_timestamp", "sendrecv_v2")
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,6 +292,14 @@ class DeviceConnection:
         self._send(Command.OKAY, local_id, remote_id)
         return local_id
 
+    def open_stream(self, service: str) -> int:
+        """Open a stream to the host (adb reverse): OPEN now, writable once its OKAY is in."""
+        local_id = self._next_id
+        self._next_id += 1
+        self._streams[local_id] = _Stream(local_id, 0, in_flight=True)  # remote id 0 until OKAY
+        self._send(Command.OPEN, local_id, 0, service.encode() + b"\0")
+        return local_id
+
     def refuse_stream(self, remote_id: int) -> None:
         self._send(Command.CLSE, 0, remote_id)
 
@@ -395,6 +404,8 @@ class DeviceConnection:
 
     def _on_okay(self, message: Message) -> None:
         stream = self._streams.get(message.arg1)
+        if stream is not None and stream.remote_id == 0:  # the host accepted our OPEN
+            stream.remote_id = message.arg0
         if stream is None or stream.remote_id != message.arg0:
             return
         stream.in_flight = False

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from emulators.virtual import display
 from emulators.virtual.ui import input as ui_input
 from emulators.virtual.ui.hierarchy import dump_xml, window_roots
 from emulators.virtual.ui.render import render_jpeg
@@ -38,7 +39,7 @@ from emulators.virtual.ui.selector import (
     find_nodes,
     parse_selector,
 )
-from emulators.virtual.ui.view import DENSITY, DISPLAY_HEIGHT, DISPLAY_WIDTH, View
+from emulators.virtual.ui.view import View
 
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.device import ShellIO, VirtualDevice
@@ -88,8 +89,6 @@ def illegal_argument(message: str) -> RpcError:
 class ServerState:
     """What the real server keeps between calls."""
 
-    rotation: int = 0
-    rotation_frozen: bool = False
     screen_on: bool = True
     last_toast: str | None = None
     clipboard: str | None = None
@@ -346,17 +345,23 @@ class U2Service:
             return True
         x1, y1, x2, y2 = (int(a) for a in args[:4])
         steps = int(args[4]) if len(args) > 4 else 55
-        ui_input.swipe(self.device, x1, y1, x2, y2, steps * 5)  # a step is about 5 ms
-        return True
+        return self._gesture(x1, y1, x2, y2, steps)
 
     def swipe_points(self, points: list[int], steps: int = 100) -> bool:
         coords = [int(p) for p in points]
         if len(coords) >= 4:
-            ui_input.swipe(self.device, coords[0], coords[1], coords[-2], coords[-1], steps * 5)
+            self._gesture(coords[0], coords[1], coords[-2], coords[-1], int(steps))
         return True
 
     def drag(self, x1: int, y1: int, x2: int, y2: int, steps: int = 100) -> bool:
-        ui_input.swipe(self.device, int(x1), int(y1), int(x2), int(y2), int(steps) * 5)
+        return self._gesture(int(x1), int(y1), int(x2), int(y2), int(steps))
+
+    def _gesture(self, x1: int, y1: int, x2: int, y2: int, steps: int) -> bool:
+        """UiDevice injects one move per step, about 5 ms apart: the gesture takes that long."""
+        ms = max(0, steps) * 5
+        if self.stopping.wait(ms / 1000):
+            return False
+        ui_input.swipe(self.device, x1, y1, x2, y2, ms)
         return True
 
     def inject_input_event(self, action: int, x: float, y: float, meta: int = 0) -> bool:
@@ -389,18 +394,17 @@ class U2Service:
 
     # --- device ----------------------------------------------------------------------------
     def device_info(self) -> dict[str, Any]:
-        rotated = self.state.rotation in (1, 3)
-        width, height = (DISPLAY_HEIGHT, DISPLAY_WIDTH) if rotated else (DISPLAY_WIDTH,
-                                                                          DISPLAY_HEIGHT)
+        g = display.geometry(self.device)
+        width, height = g.rotated_size
         screen = self.device.top_screen()
         return {
             "currentPackageName": screen.package if screen else "com.android.systemui",
             "displayWidth": width, "displayHeight": height,
-            "displayRotation": self.state.rotation,
-            "displaySizeDpX": round(width * 160 / DENSITY),
-            "displaySizeDpY": round(height * 160 / DENSITY),
+            "displayRotation": g.rotation,
+            "displaySizeDpX": round(width * 160 / g.density),
+            "displaySizeDpY": round(height * 160 / g.density),
             "productName": self.device.props.get("ro.product.name"),
-            "naturalOrientation": not rotated,
+            "naturalOrientation": g.rotation % 2 == 0,
             "screenOn": self.state.screen_on,
             "sdkInt": int(self.device.props.get("ro.build.version.sdk") or 0),
         }
@@ -421,10 +425,14 @@ class U2Service:
     def set_orientation(self, name: str) -> None:
         if str(name).lower() not in ORIENTATIONS:
             raise illegal_argument(f"Invalid orientation: {name}")
-        self.state.rotation = ORIENTATIONS[str(name).lower()]
+        # UiAutomation.setRotation(ROTATION_FREEZE_n): auto-rotate off, rotation n held
+        display.set_user_rotation(self.device, ORIENTATIONS[str(name).lower()])
 
     def freeze_rotation(self, freeze: bool = True) -> None:
-        self.state.rotation_frozen = bool(freeze)
+        if freeze:  # hold whatever the display shows now
+            display.set_user_rotation(self.device, display.rotation(self.device))
+        else:
+            self.device.settings.put("system", "accelerometer_rotation", "1")
 
     def wait_for_window_update(self, package: str | None = None, timeout_ms: int = 1000) -> bool:
         return self._wait_new_window(self.device.top_screen(), timeout_ms)

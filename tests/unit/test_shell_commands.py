@@ -186,7 +186,8 @@ def test_simple_commands_are_fast(sh: Harness) -> None:
 def test_getprop_formats(sh: Harness) -> None:
     listing = sh("getprop").out.splitlines()
     assert "[ro.product.device]: [emu64x]" in listing
-    assert listing == sorted(listing)
+    keys = [line.split("]", 1)[0] for line in listing]
+    assert keys == sorted(keys)  # sorted by property name, as getprop lists them
     assert sh("getprop ro.product.device").out == "emu64x\n"
     assert sh("getprop ro.missing fallback").out == "fallback\n"
 
@@ -241,7 +242,7 @@ def test_pm_install_rejects_a_non_apk(sh: Harness) -> None:
     sh.put("/data/local/tmp/bad.apk", b"not a zip")
     result = sh("pm install /data/local/tmp/bad.apk")
     assert result.status == 1
-    assert result.out.startswith("Failure [INSTALL_FAILED_INVALID_APK")
+    assert result.out.startswith("Failure [INSTALL_PARSE_FAILED_NOT_APK")
 
 
 def test_am_start_and_force_stop_reach_the_firmware(sh: Harness) -> None:
@@ -571,3 +572,12 @@ def test_su_in_an_interactive_session_lasts_until_exit(sh: Harness) -> None:
 
 def test_nohup_and_exec_run_the_rest_of_the_line(sh: Harness) -> None:
     assert sh("nohup echo a; exec sh -c 'exit 6'; echo never") == Result(6, "a\n", "")
+
+
+def test_logcat_options_parse() -> None:
+    from emulators.virtual.shell.logcat import parse_args
+
+    opts = parse_args(["-b", "main,radio", "-bsystem", "-e", "x.y", "--pid=42", "-f", "/sdcard/l.txt", "-g"])
+    assert opts.buffers == ("main", "radio", "system") and opts.pid == 42 and opts.sizes
+    assert opts.regex is not None and opts.regex.pattern == "x.y" and opts.file == "/sdcard/l.txt"
+    assert parse_args(["-b", "all"]).buffers == ("main", "system", "radio", "events", "crash", "kernel")

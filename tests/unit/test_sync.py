@@ -166,3 +166,41 @@ def test_quit_finishes(fs: DeviceFS) -> None:
 def test_data_outside_send_is_a_protocol_error(fs: DeviceFS) -> None:
     with pytest.raises(RemoteProtocolError):
         serve(fs, encode_data(b"x"))
+
+
+# --- sendrecv_v2, symlinks as adb sends them, permissions ---------------------------------------
+
+def _snd2(path: str, mode: int, data: bytes, flags: int = 0) -> bytes:
+    return (encode_request(SyncId.SND2, path) + struct.pack("<4sII", b"SND2", mode, flags) + encode_data(data)
+            + encode_done(1_700_000_000))
+
+
+def test_snd2_then_rcv2_round_trip(fs: DeviceFS) -> None:
+    _, out = serve(fs, _snd2("/data/local/tmp/v2.txt", stat.S_IFREG | 0o644, b"two"))
+    assert out == b"OKAY\x00\x00\x00\x00"
+    _, out = serve(fs, encode_request(SyncId.RCV2, "/data/local/tmp/v2.txt") + struct.pack("<4sI", b"RCV2", 0))
+    assert out == encode_data(b"two") + encode_done()
+
+
+def test_snd2_dry_run_writes_nothing_and_compression_is_refused(fs: DeviceFS) -> None:
+    _, out = serve(fs, _snd2("/data/local/tmp/dry", stat.S_IFREG | 0o644, b"x", flags=0x80000000))
+    assert out.startswith(b"OKAY") and not fs.host_path("/data/local/tmp/dry").exists()
+    with pytest.raises(RemoteProtocolError, match="compression"):
+        serve(fs, _snd2("/data/local/tmp/z", stat.S_IFREG | 0o644, b"x", flags=1))
+
+
+@pytest.mark.parametrize("target, inside", [("a.txt\0", "data/local/tmp/a.txt"), ("/etc/passwd\0", "etc/passwd"),
+                                            ("../../../../../../etc\0", "etc")])
+def test_pushed_symlink_stays_in_the_device_root(fs: DeviceFS, target: str, inside: str) -> None:
+    _, out = serve(fs, _snd2("/data/local/tmp/link", stat.S_IFLNK | 0o777, target.encode()))
+    assert out.startswith(b"OKAY")
+    link = fs.host_path("/data/local/tmp/link")
+    assert Path(os.path.realpath(link)) == Path(os.path.realpath(fs.root)) / inside
+
+
+def test_send_where_the_user_may_not_write_fails_with_the_reason(fs: DeviceFS) -> None:
+    server = SyncServer(fs, lambda path: "Read-only file system" if path.startswith("/system") else None)
+    server.receive_data(_snd2("/system/x", stat.S_IFREG | 0o644, b"x"))
+    out = b"".join(server.responses())
+    assert out.startswith(b"FAIL") and b"couldn't create file: Read-only file system" in out
+    assert not fs.host_path("/system/x").exists()

@@ -166,7 +166,8 @@ def test_cnxn_answers_with_banner_and_negotiated_payload(device: DeviceConnectio
     assert (reply.command, reply.arg0, reply.arg1) == (Command.CNXN, A_VERSION, MAX_PAYLOAD)
     assert reply.payload.decode() == (
         "device::ro.product.name=sdk_phone;ro.product.model=Virtual Phone;ro.product.device=virt;"
-        "features=shell_v2,stat_v2,ls_v2,fixed_push_mkdir,fixed_push_symlink_timestamp")
+        "features=shell_v2,cmd,stat_v2,ls_v2,fixed_push_mkdir,abb,abb_exec,fixed_push_symlink_timestamp,"
+            "sendrecv_v2")
     assert "delayed_ack" not in reply.payload.decode()
     assert device.max_payload == 64 * 1024
 

@@ -130,6 +130,15 @@ class ReferenceFirmware(Firmware):
         device.log.i("ActivityManager", "System boot completed")
         self._restore_activation()
 
+    def system_packages(self) -> list[Package]:
+        """The image's own apps, with their manifests' versions."""
+        return [Package(name, path, code, system=True, version_name=version) for name, path, code, version in (
+            (WIZARD_COMPONENT.split("/")[0], "/system/priv-app/Provision/Provision.apk", 31, "12"),
+            (HOME_COMPONENT.split("/")[0], "/system/system_ext/priv-app/Launcher3QuickStep/Launcher3QuickStep.apk",
+             31, "12"),
+            (NOTICE_COMPONENT.split("/")[0], "/system/priv-app/RegionLock/RegionLock.apk", 1, "1.0"),
+        )]
+
     def shutdown(self) -> None:
         with self.lock:
             self.generation += 1

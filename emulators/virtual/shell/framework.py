@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import threading
 import time
+from pathlib import Path
 
+from emulators.virtual.apk import InvalidApk, Manifest, read_manifest
 from emulators.virtual.device import Package, ShellIO
-from emulators.virtual.shell.axml import InvalidApk, package_from_apk
 from emulators.virtual.shell.context import Ctx, UsageError, command
 from emulators.virtual.shell.files import write_denied
 from emulators.virtual.shell.toybox import split_flags
@@ -118,8 +121,10 @@ BASE_PACKAGES = {name: Package(name, f"/system/{where}/base.apk", system=True) f
 
 
 def installed(ctx: Ctx) -> dict[str, Package]:
+    """Every package PackageManager knows: the framework's, the firmware's apps, then installed APKs."""
+    system = {p.name: p for p in ctx.device.firmware.system_packages()}
     with ctx.device.lock:
-        return {**BASE_PACKAGES, **ctx.device.packages}
+        return {**BASE_PACKAGES, **system, **ctx.device.packages}
 
 
 def _pm_list(ctx: Ctx, args: list[str]) -> int:
@@ -131,12 +136,12 @@ def _pm_list(ctx: Ctx, args: list[str]) -> int:
         if ("3" in flags and pkg.system) or ("s" in flags and not pkg.system) or name_filter not in pkg.name:
             continue
         where = f"{pkg.apk_path}=" if "f" in flags else ""
-        uid = f" uid:{10000 + _uid_offset(pkg.name)}" if "U" in flags else ""
+        uid = f" uid:{10000 + uid_offset(pkg.name)}" if "U" in flags else ""
         ctx.out(f"package:{where}{pkg.name}{uid}\n")
     return 0
 
 
-def _uid_offset(name: str) -> int:
+def uid_offset(name: str) -> int:
     return int(hashlib.md5(name.encode()).hexdigest()[:4], 16) % 900 + 100
 
 
@@ -144,12 +149,12 @@ def _pm_path(ctx: Ctx, args: list[str]) -> int:
     pkg = installed(ctx).get(args[0]) if args else None
     if pkg is None:
         return 1
-    ctx.out(f"package:{pkg.apk_path}\n")
+    ctx.out("".join(f"package:{path}\n" for path in (pkg.apk_path, *pkg.split_paths)))
     return 0
 
 
 def _pm_clear(ctx: Ctx, args: list[str]) -> int:
-    if not args or args[0] not in ctx.device.packages:
+    if not args or args[0] not in installed(ctx):
         ctx.out("Failed\n")
         return 1
     ctx.device.firmware.force_stop(args[0])
@@ -158,7 +163,7 @@ def _pm_clear(ctx: Ctx, args: list[str]) -> int:
 
 
 def _pm_install(ctx: Ctx, args: list[str]) -> int:
-    _, values, rest = split_flags(args, with_value="iS")
+    flags, values, rest = split_flags(args, with_value="iS")
     if "S" in values:  # `adb install` streaming: `cmd package install -S SIZE`, the APK on stdin
         data = _read_exactly(ctx, int(values["S"] or 0))
     elif not rest:
@@ -168,16 +173,57 @@ def _pm_install(ctx: Ctx, args: list[str]) -> int:
         return 1
     else:
         data = ctx.host_path(rest[-1]).read_bytes()
+    return _commit(ctx, {"base.apk": data}, downgrade="d" in flags)
+
+
+def _commit(ctx: Ctx, apks: dict[str, bytes], downgrade: bool) -> int:
+    """Parse, check and install a base APK with its splits; prints PackageManager's verdict."""
     try:
-        name = package_from_apk(data)
+        manifests = {name: read_manifest(data) for name, data in apks.items()}
     except InvalidApk:
-        ctx.out("Failure [INSTALL_FAILED_INVALID_APK: Failed to parse APK]\n")
+        ctx.out("Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse APK]\n")
         return 1
-    apk_path = _install_apk(ctx, name, data)
-    old = ctx.device.packages.get(name)
-    ctx.device.install_package(Package(name, apk_path, (old.version_code if old else 0) + 1))
+    bases = [m for m in manifests.values() if m.split is None]
+    failure = _install_failure(ctx, bases, list(manifests.values()), downgrade)
+    if failure:
+        ctx.out(f"Failure [{failure}]\n")
+        return 1
+    base = bases[0]
+    folder = _install_folder(base.package)
+    for name, data in apks.items():
+        target = ctx.device.fs.host_path(f"{folder}/{_apk_name(manifests[name])}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    splits = sorted(f"{folder}/{_apk_name(m)}" for m in manifests.values() if m.split)
+    ctx.device.install_package(Package(base.package, f"{folder}/base.apk", base.version_code,
+                                       version_name=base.version_name, min_sdk=base.min_sdk,
+                                       target_sdk=base.target_sdk, split_paths=splits,
+                                       installed_at=ctx.device.clock.now()))
     ctx.out("Success\n")
     return 0
+
+
+def _install_failure(ctx: Ctx, bases: list[Manifest], manifests: list[Manifest], downgrade: bool) -> str:
+    if len(bases) != 1:
+        return "INSTALL_FAILED_INVALID_APK: Full install must include a base package"
+    base = bases[0]
+    if any(m.package != base.package for m in manifests):
+        return "INSTALL_FAILED_INVALID_APK: Split packages have different package names"
+    sdk = int(ctx.device.props.get("ro.build.version.sdk") or 31)
+    if base.min_sdk > sdk:
+        return (f"INSTALL_FAILED_OLDER_SDK: Failed parse during installPackageLI: Requires newer sdk "
+                f"version #{base.min_sdk} (current version is #{sdk})")
+    old = installed(ctx).get(base.package)
+    if old is not None and old.system:
+        return f"INSTALL_FAILED_UPDATE_INCOMPATIBLE: Package {base.package} is a system app"
+    if old is not None and base.version_code < old.version_code and not downgrade:
+        return (f"INSTALL_FAILED_VERSION_DOWNGRADE: Downgrade detected: Update version code "
+                f"{base.version_code} is older than current {old.version_code}")
+    return ""
+
+
+def _apk_name(manifest: Manifest) -> str:
+    return f"split_{manifest.split}.apk" if manifest.split else "base.apk"
 
 
 def _read_exactly(ctx: Ctx, size: int) -> bytes:
@@ -188,14 +234,62 @@ def _read_exactly(ctx: Ctx, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _install_apk(ctx: Ctx, name: str, data: bytes) -> str:
-    """Copy the APK where PackageManager keeps it: /data/app/~~RAND/NAME-RAND/base.apk."""
+def _install_folder(name: str) -> str:
+    """Where PackageManager keeps an app's APKs: /data/app/~~RAND==/NAME-RAND==."""
     digest = hashlib.sha1(f"{name}{time.time_ns()}".encode()).hexdigest()
-    device_path = f"/data/app/~~{digest[:22]}==/{name}-{digest[22:40]}==/base.apk"
-    target = ctx.device.fs.host_path(device_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return device_path
+    return f"/data/app/~~{digest[:22]}==/{name}-{digest[22:40]}=="
+
+
+# --- install sessions (`adb install-multiple`: install-create, install-write, install-commit) ----
+
+SESSIONS_DIR = "/data/app"
+
+
+def _session_dir(ctx: Ctx, session: str) -> Path | None:
+    if not session.isdigit():
+        return None
+    path = ctx.device.fs.host_path(f"{SESSIONS_DIR}/vmdl{session}.tmp")
+    return path if path.is_dir() else None
+
+
+def _pm_install_create(ctx: Ctx, args: list[str]) -> int:
+    session = str(int.from_bytes(os.urandom(3), "big") + 1)
+    ctx.device.fs.host_path(f"{SESSIONS_DIR}/vmdl{session}.tmp").mkdir(parents=True)
+    ctx.out(f"Success: created install session [{session}]\n")
+    return 0
+
+
+def _pm_install_write(ctx: Ctx, args: list[str]) -> int:
+    _, values, rest = split_flags(args, with_value="S")
+    folder = _session_dir(ctx, rest[0]) if rest else None
+    if folder is None or len(rest) < 2 or "/" in rest[1] or rest[1] in (".", ".."):
+        raise UsageError("Error: invalid session or split name", 255)
+    if "S" in values and (len(rest) < 3 or rest[2] == "-"):
+        data = _read_exactly(ctx, int(values["S"] or 0))
+    elif len(rest) >= 3 and ctx.host_path(rest[2]).is_file():
+        data = ctx.host_path(rest[2]).read_bytes()
+    else:
+        raise UsageError("Error: APK content must be streamed", 255)
+    (folder / rest[1]).write_bytes(data)
+    ctx.out(f"Success: streamed {len(data)} bytes\n")
+    return 0
+
+
+def _pm_install_commit(ctx: Ctx, args: list[str]) -> int:
+    folder = _session_dir(ctx, args[0]) if args else None
+    if folder is None:
+        raise UsageError(f"Error: invalid session id {args[0] if args else ''}", 255)
+    apks = {f.name: f.read_bytes() for f in sorted(folder.iterdir()) if f.is_file()}
+    shutil.rmtree(folder)
+    return _commit(ctx, apks, downgrade=False)
+
+
+def _pm_install_abandon(ctx: Ctx, args: list[str]) -> int:
+    folder = _session_dir(ctx, args[0]) if args else None
+    if folder is not None:
+        shutil.rmtree(folder)
+    ctx.out("Success\n")
+    return 0
 
 
 def _pm_uninstall(ctx: Ctx, args: list[str]) -> int:
@@ -214,13 +308,15 @@ def _pm_uninstall(ctx: Ctx, args: list[str]) -> int:
 
 def _pm_quiet(ctx: Ctx, args: list[str]) -> int:
     """grant / revoke / disable-user...: accepted for installed packages, no output."""
-    if args and args[0] not in ctx.device.packages:
+    if args and args[0] not in installed(ctx):
         raise UsageError(f"Exception occurred while executing:\n"
                          f"java.lang.IllegalArgumentException: Unknown package: {args[0]}", 255)
     return 0
 
 
 _PM = {"list": _pm_list, "path": _pm_path, "clear": _pm_clear, "install": _pm_install,
+       "install-create": _pm_install_create, "install-write": _pm_install_write,
+       "install-commit": _pm_install_commit, "install-abandon": _pm_install_abandon,
        "uninstall": _pm_uninstall, "grant": _pm_quiet, "revoke": _pm_quiet}
 
 
@@ -389,7 +485,11 @@ def input_(ctx: Ctx) -> int:
             ui_input.tap(ctx.device, int(float(rest[0])), int(float(rest[1])))
         elif verb in ("swipe", "draganddrop") and len(rest) >= 4:
             x1, y1, x2, y2 = (int(float(v)) for v in rest[:4])
-            ui_input.swipe(ctx.device, x1, y1, x2, y2, int(rest[4]) if len(rest) > 4 else 300)
+            ms = int(rest[4]) if len(rest) > 4 else 300
+            # the finger moves for the time asked; what it does lands when it lifts
+            if ctx.wait(ms / 1000):
+                return 130
+            ui_input.swipe(ctx.device, x1, y1, x2, y2, ms)
         elif verb == "text" and rest:
             ui_input.text(ctx.device, " ".join(rest).replace("%s", " "))
         elif verb == "keyevent" and rest:
@@ -458,19 +558,47 @@ def uiautomator(ctx: Ctx) -> int:
     return status
 
 
+_WM_USAGE = "Window manager (window) commands:\n  size [reset|WxH|WdpxHdp]\n  density [reset|DENSITY]"
+
+
 @command("wm")
 def wm(ctx: Ctx) -> int:
-    from emulators.virtual.ui.view import DENSITY, DISPLAY_HEIGHT, DISPLAY_WIDTH
+    """WindowManagerShellCommand's size and density: show, force (`WxH`, `D`) or `reset`."""
+    from emulators.virtual import display
 
-    verb = ctx.args[1] if len(ctx.args) > 1 else ""
-    if verb == "size":
-        ctx.out(f"Physical size: {DISPLAY_WIDTH}x{DISPLAY_HEIGHT}\n")
+    args = _drop_user([a for a in ctx.args[1:] if a not in ("-d", "0")])
+    verb, rest = (args[0], args[1:]) if args else ("", [])
+    g = display.geometry(ctx.device)
+    if verb == "size" and not rest:
+        ctx.out(f"Physical size: {g.physical[0]}x{g.physical[1]}\n")
+        if g.override:
+            ctx.out(f"Override size: {g.override[0]}x{g.override[1]}\n")
+    elif verb == "size":
+        display.set_size(ctx.device, None if rest[0] == "reset" else _wm_size(rest[0], g.density))
+    elif verb == "density" and not rest:
+        ctx.out(f"Physical density: {g.physical_density}\n")
+        if g.override_density:
+            ctx.out(f"Override density: {g.override_density}\n")
     elif verb == "density":
-        ctx.out(f"Physical density: {DENSITY}\n")
+        if rest[0] != "reset" and not (rest[0].isdigit() and int(rest[0]) > 0):
+            raise UsageError(f"Error: bad number For input string: \"{rest[0]}\"", 255)
+        display.set_density(ctx.device, None if rest[0] == "reset" else int(rest[0]))
     else:
-        raise UsageError("Window manager (window) commands:\n  size [reset|WxH|WdpxHdp]\n  density [reset|DENSITY]",
-                         255)
+        raise UsageError(_WM_USAGE, 255)
     return 0
+
+
+def _wm_size(text: str, density: int) -> tuple[int, int]:
+    """`WxH` in pixels, or `WdpxHdp` in dp at the current density."""
+    width, sep, height = text.lower().partition("x")
+    try:
+        values = [int(v.removesuffix("dp")) * (density / 160 if v.endswith("dp") else 1)
+                  for v in (width, height)]
+    except ValueError:
+        values = []
+    if not sep or len(values) != 2 or min(values) <= 0:
+        raise UsageError(f"Error: bad size {text}", 255)
+    return int(values[0]), int(values[1])
 
 
 # --- power, radios, the uiautomator2 server -------------------------------------------------------
@@ -500,6 +628,49 @@ def svc(ctx: Ctx) -> int:
         ctx.device.settings.put("global", _SVC_SETTINGS[args[0]], "1" if args[1] == "enable" else "0")
         return 0
     raise UsageError("Usage: svc [wifi|data|power|usb|nfc|bluetooth] ...", 1)
+
+
+# --- ip (iproute2, /system/bin/ip): the emulator's interfaces -----------------------------------
+
+def _wifi_up(ctx: Ctx) -> bool:
+    settings = ctx.device.settings
+    return settings.get("global", "wifi_on") != "0" and settings.get("global", "airplane_mode_on") != "1"
+
+
+def _interfaces(ctx: Ctx) -> dict[str, str]:
+    """Interface -> `ip addr` block. wlan0 carries the address while Wi-Fi is on, as on API 31."""
+    lo = ("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n"
+          "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+          "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n")
+    up = _wifi_up(ctx)
+    address = ctx.device.firmware.ip_address()
+    wlan = (f"3: wlan0: <BROADCAST,MULTICAST{',UP,LOWER_UP' if up else ''}> mtu 1500 qdisc mq "
+            f"state {'UP' if up else 'DOWN'} group default qlen 1000\n"
+            "    link/ether 02:15:b2:00:00:00 brd ff:ff:ff:ff:ff:ff\n")
+    if up:
+        prefix = address.rsplit(".", 1)[0]
+        wlan += (f"    inet {address}/24 brd {prefix}.255 scope global wlan0\n"
+                 "       valid_lft forever preferred_lft forever\n")
+    return {"lo": lo, "wlan0": wlan}
+
+
+@command("ip")
+def ip(ctx: Ctx) -> int:
+    args = [a for a in ctx.args[1:] if a not in ("-4", "-6", "-o")]
+    obj, rest = (args[0], args[1:]) if args else ("", [])
+    if obj in ("a", "addr", "address"):
+        names = [a for a in rest if a not in ("show", "list", "dev")]
+        blocks = _interfaces(ctx)
+        if names and names[0] not in blocks:
+            raise UsageError(f'Device "{names[0]}" does not exist.', 1)
+        ctx.out("".join(blocks[n] for n in (names[:1] or list(blocks))))
+        return 0
+    if obj in ("r", "route"):
+        if _wifi_up(ctx):
+            address = ctx.device.firmware.ip_address()
+            ctx.out(f"{address.rsplit('.', 1)[0]}.0/24 dev wlan0 proto kernel scope link src {address}\n")
+        return 0
+    raise UsageError('Object "' + obj + '" is unknown, try "ip help".', 1)
 
 
 U2_MAIN = "com.wetest.uia2.Main"

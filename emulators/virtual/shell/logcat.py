@@ -1,16 +1,21 @@
-"""`logcat`: dump, clear, filter specs and streaming, in liblog's output formats."""
+"""`logcat`: dump, clear, filter specs, buffers, regex, pid, file output and streaming, in liblog's
+output formats. `-g` and `-S` report and exit, as logcat does."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from emulators.virtual.device import LOG_PRIORITIES, LogEntry, VirtualDevice
+from emulators.virtual.device import LOG_BUFFERS, LOG_PRIORITIES, LogEntry, VirtualDevice
 from emulators.virtual.shell.context import Ctx, UsageError, command
-from emulators.virtual.shell.files import device_time
+from emulators.virtual.shell.files import device_time, write_denied
 
 PRIORITY_ORDER = LOG_PRIORITIES + "S"  # S (silent) is above every real priority
 FORMATS = ("threadtime", "time", "brief", "tag", "process", "raw", "long", "thread")
-BEGINNING = "--------- beginning of main\n"
+DEFAULT_BUFFERS = ("main", "system", "crash")  # logcat's default without -b
+TextOut = Callable[[str], None]
+RING_KIB = 256  # each buffer's size as `logcat -g` reports it on an emulator
 
 
 @dataclass
@@ -22,6 +27,21 @@ class LogcatOptions:
     follow_after_tail: bool = False  # -T keeps streaming, -t exits
     max_count: int | None = None
     specs: dict[str, str] = field(default_factory=dict)  # tag -> minimum priority; "*" default
+    buffers: tuple[str, ...] = DEFAULT_BUFFERS
+    regex: re.Pattern[str] | None = None  # -e: only messages it matches
+    pid: int | None = None  # --pid
+    file: str | None = None  # -f: write there instead of stdout
+    sizes: bool = False  # -g: print the buffers' sizes and exit
+    statistics: bool = False  # -S: print statistics and exit
+
+
+def _value(arg: str, it: object, long: str) -> str:
+    """The value of `-x V`, `-xV`, `--long V` or `--long=V`."""
+    if arg.startswith(f"{long}="):
+        return arg.split("=", 1)[1]
+    if len(arg) > 2 and not arg.startswith("--"):
+        return arg[2:]
+    return next(it, "")  # type: ignore[call-overload]
 
 
 def parse_args(args: list[str]) -> LogcatOptions:
@@ -47,14 +67,45 @@ def parse_args(args: list[str]) -> LogcatOptions:
             opts.max_count = _count(next(it, ""))
         elif arg == "-s":
             silent = True
-        elif arg in ("-b", "--buffer", "--pid", "-e", "--regex"):
-            next(it, None)
+        elif arg.startswith(("-b", "--buffer")):
+            opts.buffers = _buffers(_value(arg, it, "--buffer"), opts.buffers)
+        elif arg.startswith(("-e", "--regex")):
+            opts.regex = _regex(_value(arg, it, "--regex"))
+        elif arg.startswith("--pid"):
+            opts.pid = _count(_value(arg, it, "--pid"))
+        elif arg.startswith(("-f", "--file")):
+            opts.file = _value(arg, it, "--file")
+        elif arg in ("-g", "--buffer-size"):
+            opts.sizes = True
+        elif arg in ("-S", "--statistics"):
+            opts.statistics = True
         elif arg.startswith("-"):
-            continue  # -B, --buffer=..., -D: accepted, no effect here
+            continue  # -B, -D, -r/-n (rotation): accepted, no effect here
         else:
             _add_spec(opts.specs, arg)
     opts.specs.setdefault("*", "S" if silent else "V")
     return opts
+
+
+def _buffers(text: str, current: tuple[str, ...]) -> tuple[str, ...]:
+    names: list[str] = [] if current == DEFAULT_BUFFERS else list(current)  # -b repeats add up
+    for name in text.split(","):
+        if name == "all":
+            names += LOG_BUFFERS
+        elif name == "default":
+            names += DEFAULT_BUFFERS
+        elif name in LOG_BUFFERS:
+            names.append(name)
+        else:
+            raise UsageError(f"logcat: Unknown buffer '{name}'.", 1)
+    return tuple(dict.fromkeys(names))
+
+
+def _regex(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as error:
+        raise UsageError(f"logcat: invalid regex '{text}': {error}", 1) from error
 
 
 def _count(text: str) -> int:
@@ -71,9 +122,11 @@ def _add_spec(specs: dict[str, str], spec: str) -> None:
     specs[tag] = priority
 
 
-def wanted(entry: LogEntry, specs: dict[str, str]) -> bool:
-    minimum = specs.get(entry.tag, specs.get("*", "V"))
-    return PRIORITY_ORDER.index(entry.priority) >= PRIORITY_ORDER.index(minimum)
+def wanted(entry: LogEntry, opts: LogcatOptions) -> bool:
+    minimum = opts.specs.get(entry.tag, opts.specs.get("*", "V"))
+    return (entry.buffer in opts.buffers and PRIORITY_ORDER.index(entry.priority) >= PRIORITY_ORDER.index(minimum)
+            and (opts.pid is None or entry.pid == opts.pid)
+            and (opts.regex is None or opts.regex.search(entry.message) is not None))
 
 
 def format_entry(device: VirtualDevice, entry: LogEntry, fmt: str) -> str:
@@ -101,30 +154,70 @@ def logcat(ctx: Ctx) -> int:
     opts = parse_args(ctx.args[1:])
     log = ctx.device.log
     if opts.clear:
-        log.clear()
+        log.clear(opts.buffers)
         return 0
     seq, entries = log.snapshot()
-    entries = [e for e in entries if wanted(e, opts.specs)]
+    if opts.sizes or opts.statistics:
+        ctx.out(_sizes(opts, entries) if opts.sizes else _statistics(opts, entries))
+        return 0
+    out = ctx.out if opts.file is None else _file_writer(ctx, opts.file)
+    entries = [e for e in entries if wanted(e, opts)]
     if opts.tail is not None:
         entries = entries[-opts.tail:] if opts.tail else []
-    printed = _emit(ctx, opts, entries, 0, header=True)
+    started: set[str] = set()
+    printed = _emit(ctx, out, opts, entries, 0, started)
     if opts.dump or _done(opts, printed):
         return 0
     while not ctx.closed.is_set() and not _done(opts, printed):
         seq, new = log.wait_after(seq, 0.25)
-        printed = _emit(ctx, opts, [e for e in new if wanted(e, opts.specs)], printed, header=printed == 0)
+        printed = _emit(ctx, out, opts, [e for e in new if wanted(e, opts)], printed, started)
     return 0
+
+
+def _file_writer(ctx: Ctx, target: str) -> TextOut:
+    denied = write_denied(ctx.device, ctx.device_path(target), ctx.root)
+    host = ctx.host_path(target)
+    if denied or not host.parent.is_dir():
+        raise UsageError(f"logcat: cannot open output file {target}: {denied or 'No such file or directory'}", 1)
+    host.write_text("")
+
+    def append(text: str) -> None:
+        with host.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    return append
+
+
+def _sizes(opts: LogcatOptions, entries: list[LogEntry]) -> str:
+    lines = []
+    for name in opts.buffers:
+        used = sum(len(e.message) + len(e.tag) + 28 for e in entries if e.buffer == name)
+        lines.append(f"{name}: ring buffer is {RING_KIB} KiB ({min(used // 1024, RING_KIB)} KiB consumed), "
+                     "max entry is 5120 B, max payload is 4068 B\n")
+    return "".join(lines)
+
+
+def _statistics(opts: LogcatOptions, entries: list[LogEntry]) -> str:
+    counts = {name: sum(1 for e in entries if e.buffer == name) for name in opts.buffers}
+    header = "size/num " + " ".join(f"{name:<15}" for name in opts.buffers) + " Total\n"
+    total = "Total    " + " ".join(f"{counts[n]:<15}" for n in opts.buffers) + f" {sum(counts.values())}\n"
+    return header + total
 
 
 def _done(opts: LogcatOptions, printed: int) -> bool:
     return opts.max_count is not None and printed >= opts.max_count
 
 
-def _emit(ctx: Ctx, opts: LogcatOptions, entries: list[LogEntry], printed: int, header: bool) -> int:
+def _emit(ctx: Ctx, out: TextOut, opts: LogcatOptions, entries: list[LogEntry], printed: int,
+          started: set[str]) -> int:
     if opts.max_count is not None:
         entries = entries[: max(0, opts.max_count - printed)]
     if not entries:
         return printed
-    text = "".join(format_entry(ctx.device, e, opts.fmt) for e in entries)
-    ctx.out((BEGINNING if header and opts.fmt != "raw" else "") + text)
+    parts = []
+    for entry in entries:
+        if entry.buffer not in started and opts.fmt != "raw":  # liblog's per-buffer header
+            started.add(entry.buffer)
+            parts.append(f"--------- beginning of {entry.buffer}\n")
+        parts.append(format_entry(ctx.device, entry, opts.fmt))
+    out("".join(parts))
     return printed + len(entries)

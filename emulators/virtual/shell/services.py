@@ -6,28 +6,31 @@ command), not the product's: test providers, the master switch, and the mock-loc
 
 from __future__ import annotations
 
+import hashlib
+
+from emulators.virtual import display
 from emulators.virtual.device import Fix
 from emulators.virtual.shell.context import COMMANDS, Ctx, UsageError, command
-from emulators.virtual.shell.framework import appop_mode
+from emulators.virtual.shell.files import device_time
+from emulators.virtual.shell.framework import appop_mode, installed, uid_offset
 
 SHELL_PACKAGE = "com.android.shell"
 
-_BATTERY = """Current Battery Service state:
-  AC powered: true
-  USB powered: false
-  Wireless powered: false
-  Max charging current: 0
-  Max charging voltage: 0
-  Charge counter: 10000
-  status: 2
-  health: 2
-  present: true
-  level: 100
-  scale: 100
-  voltage: 5000
-  temperature: 250
-  technology: Li-ion
-"""
+# BatteryManager's BATTERY_STATUS_* and BATTERY_HEALTH_* codes, as dumpsys prints them
+_BATTERY_STATUS = {"Unknown": 1, "Charging": 2, "Discharging": 3, "Not charging": 4, "Full": 5}
+_BATTERY_HEALTH = {"Unknown": 1, "Good": 2, "Overheat": 3, "Dead": 4, "Overvoltage": 5, "Failure": 6}
+
+
+def _battery(ctx: Ctx) -> str:
+    """BatteryService's dump of what the emulator's battery (console `power`) reports."""
+    b = ctx.device.battery
+    return ("Current Battery Service state:\n"
+            f"  AC powered: {str(b.ac == 'online').lower()}\n  USB powered: false\n"
+            "  Wireless powered: false\n  Max charging current: 0\n  Max charging voltage: 0\n"
+            f"  Charge counter: {b.capacity * 100}\n  status: {_BATTERY_STATUS.get(b.status, 1)}\n"
+            f"  health: {_BATTERY_HEALTH.get(b.health, 1)}\n  present: {str(b.present).lower()}\n"
+            f"  level: {b.capacity}\n  scale: 100\n  voltage: 5000\n  temperature: 250\n"
+            "  technology: Li-ion\n")
 
 
 def full_component(component: str) -> str:
@@ -124,7 +127,7 @@ def dumpsys(ctx: Ctx) -> int:
 
 
 _DEFAULTS = {
-    "battery": lambda ctx, args: _BATTERY,
+    "battery": lambda ctx, args: _battery(ctx),
     "window": lambda ctx, args: _window(ctx),
     "activity": _activity,
     "location": lambda ctx, args: _location(ctx),
@@ -134,19 +137,29 @@ _DEFAULTS = {
     "power": lambda ctx, args: "POWER MANAGER (dumpsys power)\n  mWakefulness=Awake\n  mHoldingDisplaySuspendBlocker=true\n",
     "SurfaceFlinger": lambda ctx, args: "Display 4619827259835644672 (HWC display 0): port=0 pnpId=GGL "
                                         'displayName="EMU_display_0"\n',
-    "display": lambda ctx, args: "DISPLAY MANAGER (dumpsys display)\n  mDisplayId=0\n",
+    "display": lambda ctx, args: display.dumpsys_display(ctx.device),
 }
 
 
 def _package(ctx: Ctx, args: list[str]) -> str:
-    pkg = ctx.device.packages.get(args[0]) if args else None
+    """`dumpsys package NAME`: PackageManager's record, with the versions from the manifest."""
+    pkg = installed(ctx).get(args[0]) if args else None
     if pkg is None:
         return "Dexopt state:\n"
-    flags = "SYSTEM HAS_CODE" if pkg.system else "HAS_CODE ALLOW_CLEAR_USER_DATA"
-    return (f"Packages:\n  Package [{pkg.name}] (5b1c3d2):\n    codePath={pkg.apk_path.rsplit('/', 1)[0]}\n"
-            f"    versionCode={pkg.version_code} minSdk=21 targetSdk=31\n    versionName=1.0\n"
-            f"    pkgFlags=[ {flags} ]\n    firstInstallTime=2026-11-25 08:00:00\n"
-            f"    lastUpdateTime=2026-11-25 08:00:00\n")
+    flags = "SYSTEM HAS_CODE PRIVILEGED" if pkg.system else "HAS_CODE ALLOW_CLEAR_USER_DATA"
+    stamp = (device_time(ctx.device, pkg.installed_at).strftime("%Y-%m-%d %H:%M:%S") if pkg.installed_at
+             else "2008-12-31 16:00:00")  # the image's packages carry the build's fixed time
+    uid = 10000 + uid_offset(pkg.name)
+    return (f"Packages:\n  Package [{pkg.name}] ({hashlib.md5(pkg.name.encode()).hexdigest()[:7]}):\n"
+            f"    userId={uid}\n    pkg=Package{{{hashlib.md5(pkg.apk_path.encode()).hexdigest()[:7]} {pkg.name}}}\n"
+            f"    codePath={pkg.apk_path.rsplit('/', 1)[0]}\n    resourcePath={pkg.apk_path.rsplit('/', 1)[0]}\n"
+            f"    versionCode={pkg.version_code} minSdk={pkg.min_sdk} targetSdk={pkg.target_sdk}\n"
+            f"    versionName={pkg.version_name if pkg.version_name is not None else 'null'}\n"
+            f"    splits=[base{''.join(', ' + p.rsplit('/', 1)[1][6:-4] for p in pkg.split_paths)}]\n"
+            f"    pkgFlags=[ {flags} ]\n    timeStamp={stamp}\n    firstInstallTime={stamp}\n"
+            f"    lastUpdateTime={stamp}\n    installerPackageName={'null' if pkg.system else 'com.android.shell'}\n"
+            f"    signatures=PackageSignatures{{{hashlib.md5(pkg.name.encode()).hexdigest()[7:14]} version:2, "
+            f"signatures:[{hashlib.md5(pkg.name.encode()).hexdigest()[14:22]}], past signatures:[]}}\n")
 
 
 # --- cmd -----------------------------------------------------------------------------------------
