@@ -35,6 +35,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -369,7 +370,7 @@ def stop_instance(handle: DeviceHandle, proc: subprocess.Popen[bytes] | None, gr
         try:
             wait_for(lambda: _gone(pid), grace, f"pid {pid} to exit")
         except BackendError:
-            os.kill(pid, 9)
+            os.kill(pid, signal.SIGKILL)
 
 
 def _our_pid(instance_dir: Path) -> int | None:
@@ -403,7 +404,7 @@ class SdkBackend:
         self.adb_server_port: int | None = None
         self._adb: Path | None = None
         self._procs: dict[str, tuple[DeviceHandle, subprocess.Popen[bytes]]] = {}
-        self._ports_lock = threading.Lock()
+        self._lock = threading.Lock()
         self._torn_down = False
         atexit.register(self.teardown)
 
@@ -454,7 +455,7 @@ class SdkBackend:
     def teardown(self) -> None:
         """Stop what this process started; the provisioning process also stops what workers restarted,
         its adb server, and removes the lab folder."""
-        with self._ports_lock:
+        with self._lock:
             if self._torn_down:
                 return
             self._torn_down = True

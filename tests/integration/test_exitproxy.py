@@ -1,8 +1,9 @@
 """The `ip` step end to end: the virtual backend's stand-in exit proxy places a device by IP.
 
 The whole harness path runs for real: `VirtualBackend` provisions an adb server, an activation
-server and one virtual emulator; the runner applies `ip: CC` through `VirtualDeviceOps`
-(`settings put global http_proxy 127.0.0.1:<port>` of a lazily started `ExitProxy`), walks the wizard
+server and one virtual emulator; the runner plans `ip: CC` (set before activation) into the reset,
+which boots the emulator with `-http-proxy 127.0.0.1:<port>` of a lazily started `ExitProxy`
+(harness.simboot), walks the wizard
 on a Wi-Fi-only device with no SIM and location off (so only the IP can place it), and the verdict
 is read from the device alone: `getprop sys.activation.state` and `logcat -d -s RegionLock`.
 """
@@ -79,4 +80,6 @@ def test_device_behind_an_ordinary_countrys_exit_is_activated_and_placed_there(
     assert device.getprop("sys.activation.state") == "activated"
     log = _region_lock_log(device)
     assert "territory=ES signal=ip" in log, log
-    assert ops.current_session().settings_get("global", "http_proxy") == ops.proxy_for_country("ES")
+    # the emulator's -http-proxy (all guest TCP), not the guest's setting for proxy-aware apps
+    assert ops.handle.http_proxy == ops.proxy_for_country("ES")
+    assert ops.current_session().settings_get("global", "http_proxy") is None
