@@ -308,7 +308,7 @@ class DeviceSession:
     def _adb_call(self, call: Callable[[], T], what: str) -> T:
         try:
             return call()
-        except (adbutils.AdbError, OSError) as exc:
+        except (adbutils.AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' read of a dropped stream
             raise DeviceError(self.serial, f"adb failed on `{what}`: {exc or type(exc).__name__}") from exc
 
     # --- properties and settings -------------------------------------------------------------

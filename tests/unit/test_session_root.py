@@ -88,3 +88,15 @@ def test_a_debuggable_build_whose_adbd_refuses_root_falls_back_to_su() -> None:
     phone = FakePhone({"ro.build.type": "userdebug", "ro.debuggable": "1"}, su=("su", "-c"))
     session = session_on(phone)
     assert session.shell(["setprop", "a", "b"], root=True).command == "su -c 'setprop a b'"
+
+
+class DroppingPhone(FakePhone):
+    """The stream drops mid-reply, as while a device reboots: adbutils raises EOFError."""
+
+    def shell2(self, line: str, timeout: float = 30, v2: bool = True) -> Reply:
+        raise EOFError("Expected 5 bytes, got 0")
+
+
+def test_a_dropped_stream_is_a_device_error_not_a_harness_bug() -> None:
+    with pytest.raises(DeviceError, match="adb failed on `getprop`"):
+        session_on(DroppingPhone(USER_BUILD)).getprops()
