@@ -130,6 +130,10 @@ static void spawn(int conn) {
 
     int slot = -1;
     for (int i = 0; i < MAX_CHILDREN; i++) if (children[i].pid == 0 && children[i].conn < 0) { slot = i; break; }
+    /* A close-on-exec pipe tells us when the child has exec'd: reply only then, so the pid we
+     * report already carries its name (ps, pidof) and its program. */
+    int exec_pipe[2] = {-1, -1};
+    if (slot >= 0 && pipe2(exec_pipe, O_CLOEXEC) != 0) slot = -1;
     pid_t pid = slot < 0 ? -1 : fork();
     if (pid == 0) {
         sigset_t none;
@@ -140,13 +144,19 @@ static void spawn(int conn) {
         setsid();
         if (strcmp(kind, "pty") == 0) ioctl(fds[0], TIOCSCTTY, 0);
         for (int i = 0; i < 3; i++) dup2(fds[i], i);
-        closefrom(3);
+        for (int fd = 3; fd < 1024; fd++) if (fd != exec_pipe[1]) close(fd);
         if (chdir(cwd) != 0) (void)!chdir("/");
         execve(path, argv, envp);
         dprintf(2, "%s: %s\n", path, strerror(errno));
         _exit(127);
     }
     for (int i = 0; i < 3; i++) close(fds[i]);
+    if (exec_pipe[1] >= 0) {
+        close(exec_pipe[1]);
+        char ignored;
+        while (read(exec_pipe[0], &ignored, 1) < 0 && errno == EINTR) {}
+        close(exec_pipe[0]);
+    }
     free(argv);
     free(envp);
     if (pid < 0) {

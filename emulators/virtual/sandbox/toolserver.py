@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import select
 import socket
 import threading
 from collections.abc import Callable
@@ -113,9 +114,7 @@ class ToolServer:
         if not args:
             return 1
         args[0] = args[0].rsplit("/", 1)[-1]
-        closed = threading.Event()
-        threading.Thread(target=_watch_hangup, args=(conn, closed), name="framework-tool-hangup",
-                         daemon=True).start()
+        closed = _Hangup(conn, fds[1])
         caller = Caller(cwd=cwd or "/", root=self.root, pid=_peer_pid(conn))
         stdout, stderr = _writer(fds[1]), _writer(fds[2])
         ctx = Ctx(self.device, caller, args, _reader(fds[0]), stdout, stderr, closed, env)
@@ -145,11 +144,48 @@ def _quietly(write: Callable[[bytes], None], text: str) -> None:
         pass
 
 
-def _watch_hangup(conn: socket.socket, closed: threading.Event) -> None:
+class _Hangup(threading.Event):
+    """`ctx.closed`: watched only once a tool asks (logcat, app_process), so a quick `getprop`
+    costs no extra thread."""
+
+    def __init__(self, conn: socket.socket, stdout: int) -> None:
+        super().__init__()
+        self._conn, self._stdout = conn, stdout
+        self._watching = False
+        self._start_lock = threading.Lock()
+
+    def _watch(self) -> None:
+        with self._start_lock:
+            if self._watching or super().is_set():  # done already: its fds may be closed
+                return
+            self._watching = True
+            threading.Thread(target=_watch_hangup, args=(self._conn, os.dup(self._stdout), self),
+                             name="framework-tool-hangup", daemon=True).start()
+
+    def is_set(self) -> bool:
+        self._watch()
+        return super().is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._watch()
+        return super().wait(timeout)
+
+
+def _watch_hangup(conn: socket.socket, stdout: int, closed: threading.Event) -> None:
+    """Sets `closed` when the caller is gone, or nobody reads its stdout any more.
+
+    The second is what SIGPIPE tells a real tool on its next write; a quiet `logcat | grep -m 1 x`
+    would otherwise wait for a log line to find out that grep has left.
+    """
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    poller.register(stdout, 0)  # a pipe whose reader left reports POLLERR, a hung-up tty POLLHUP
     try:
-        conn.recv(1)  # the client never sends more: this returns when it is gone (or we closed)
+        poller.poll()  # the client never sends more: wakes when it is gone, or when we are done
     except OSError:
         pass
+    finally:
+        os.close(stdout)
     closed.set()
 
 
