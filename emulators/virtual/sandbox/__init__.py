@@ -69,7 +69,7 @@ class SandboxUnavailable(DeviceError):
 @dataclass(frozen=True)
 class Limits:
     processes: int = 256  # RLIMIT_NPROC for the sandbox user
-    memory: int = 1 << 30  # RLIMIT_AS per process, bytes
+    memory: int = 256 << 20  # RLIMIT_AS per process, bytes
     file_size: int = 512 << 20  # RLIMIT_FSIZE, bytes
 
 
@@ -315,7 +315,8 @@ class Sandbox:
         for folder in (data / "local" / "tmp", storage / "emulated" / "0"):
             folder.mkdir(parents=True, exist_ok=True)
         args = [str(bwrap), "--unshare-user", "--uid", str(self.uid), "--gid", str(self.uid),
-                "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
+                "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
+                "--unshare-cgroup-try",
                 "--hostname", "localhost", "--as-pid-1", "--cap-drop", "ALL",
                 "--clearenv", "--setenv", "PATH", PATH]
         for lib in _libraries([mksh, toybox]):

@@ -38,6 +38,7 @@
 #define MAX_CHILDREN 512
 
 static int sigpipe_fds[2];
+static void reap(void);
 
 static void on_sigchld(int sig) {
     (void)sig;
@@ -92,17 +93,24 @@ static void send_int(int fd, char kind, int value) {
     (void)!send(fd, msg, sizeof(msg), MSG_NOSIGNAL);
 }
 
-/* Kill every process of `sid`'s session (its pipeline, job-control jobs), then the group. */
+/* Kill every process of `sid`'s session (its pipeline, job-control jobs), then the group; again
+ * while any is left, since a fork bomb forks while we look. */
 static void kill_session(pid_t sid) {
-    DIR *proc = opendir("/proc");
-    struct dirent *entry;
-    while (proc && (entry = readdir(proc))) {
-        pid_t pid = atoi(entry->d_name);
-        if (pid <= 1) continue;
-        if (getsid(pid) == sid) kill(pid, SIGKILL);
+    for (int round = 0; round < 20; round++) {
+        kill(-sid, SIGKILL);
+        int found = 0;
+        DIR *proc = opendir("/proc");
+        struct dirent *entry;
+        while (proc && (entry = readdir(proc))) {
+            pid_t pid = atoi(entry->d_name);
+            if (pid <= 1 || getsid(pid) != sid) continue;
+            kill(pid, SIGKILL);
+            found = 1;
+        }
+        if (proc) closedir(proc);
+        if (!found) return;
+        reap();
     }
-    if (proc) closedir(proc);
-    kill(-sid, SIGKILL);
 }
 
 /* Request: "kind\0cwd\0argc\0path\0argv...\0env...\0" with 3 fds (kind "pipe" or "pty"). */
