@@ -621,3 +621,21 @@ def test_logcat_options_parse() -> None:
     assert opts.buffers == ("main", "radio", "system") and opts.pid == 42 and opts.sizes
     assert opts.regex is not None and opts.regex.pattern == "x.y" and opts.file == "/sdcard/l.txt"
     assert parse_args(["-b", "all"]).buffers == ("main", "system", "radio", "events", "crash", "kernel")
+
+
+def test_without_namespaces_the_shell_refuses_with_the_reason(sh: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bwrap fails where user namespaces are off: no shell runs at all, and the client is told why."""
+    from emulators.virtual import sandbox
+    from emulators.virtual.sandbox.userland import userland_for
+
+    real_tool = sandbox._tool
+    fake = sh.device.fs.root / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "_tool", lambda name: fake if name == "bwrap" else real_tool(name))
+    userland_for(sh.device).stop()
+    started = time.monotonic()
+    result = sh("echo never")
+    assert (result.status, result.out) == (1, "")
+    assert "userland is unavailable" in result.err and "No permissions to create new namespace" in result.err
+    assert time.monotonic() - started < 5

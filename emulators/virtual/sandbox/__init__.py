@@ -232,13 +232,17 @@ class Sandbox:
         finally:
             os.close(null)
         if status != 0:
-            err = self._failure_text() or reason or f"probe exited with {status}"
+            err = self._failure_text(wait=2.0) or reason or f"probe exited with {status}"
             self.stop()
             raise SandboxUnavailable(f"bubblewrap sandbox failed to start: {err}")
 
-    def _failure_text(self) -> str:
+    def _failure_text(self, wait: float = 0.0) -> str:
         process = self._process
-        if process is None or process.poll() is None:
+        if process is None:
+            return ""
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
             return ""
         return (process.stderr.read() if process.stderr else b"").decode(errors="replace").strip()
 
@@ -273,7 +277,7 @@ class Sandbox:
             fields = ["pty" if pty else "pipe", cwd, str(len(argv)), path or argv[0], *argv, *environment]
             payload = b"".join(f.encode("utf-8", "surrogateescape") + b"\0" for f in fields)
             socket.send_fds(conn, [payload], list(fds))
-            reply = conn.recv(5)
+            reply = self._reply(conn, timeout)
         except OSError as error:
             conn.close()
             raise SandboxUnavailable(f"the device's zygote did not answer: {error}") from error
@@ -282,6 +286,17 @@ class Sandbox:
             raise SandboxUnavailable("the device's zygote could not fork (process limit reached)")
         conn.settimeout(None)
         return Child(conn, int.from_bytes(reply[1:5], "little"))
+
+    def _reply(self, conn: socket.socket, timeout: float) -> bytes:
+        """The zygote's answer; gives up as soon as the sandbox died (bwrap could not set it up)."""
+        deadline = time.monotonic() + timeout
+        conn.settimeout(0.05)
+        while True:
+            try:
+                return conn.recv(5)
+            except TimeoutError:
+                if not self.alive() or time.monotonic() > deadline:
+                    raise SandboxUnavailable(self._failure_text() or "the device's zygote did not answer") from None
 
     def environment(self, **extra: str) -> dict[str, str]:
         user = "root" if self.root else "shell"
