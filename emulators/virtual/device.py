@@ -706,17 +706,6 @@ class VirtualDevice:
         return iter(self.log.snapshot()[1])
 
 
-def uid_line(root: bool) -> str:
-    """`id` output, as on an emulator image."""
-    if root:
-        return ("uid=0(root) gid=0(root) groups=0(root),1004(input),1007(log),1011(adb),1015(sdcard_rw),"
-                "1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats) "
-                "context=u:r:su:s0")
-    return ("uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),"
-            "1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),"
-            "3006(net_bw_stats) context=u:r:shell:s0")
-
-
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")
 

@@ -93,11 +93,3 @@ class Ctx:
     def wait(self, seconds: float) -> bool:
         """Sleep unless the stream closes first; True when it closed."""
         return self.closed.wait(seconds)
-
-
-def empty_stdin(_: int) -> bytes:
-    return b""
-
-
-def discard(_: bytes) -> None:
-    return None
