@@ -411,6 +411,7 @@ def test_a_started_activity_runs_as_a_process(sh: Harness) -> None:
     pid = sh("pidof com.example").out.strip()
     assert pid.isdigit()
     assert sh(f"ps -A | grep ' {pid} '").out.split()[-1] == "com.example"
+    sh.device.screens.pop()  # what force-stop does to the app's activity on a phone
     sh("am force-stop com.example")
     assert sh("pidof com.example").status == 1
 

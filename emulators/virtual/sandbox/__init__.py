@@ -39,6 +39,10 @@ from emulators.virtual.device import DeviceError
 HELPER_SOURCE = Path(__file__).with_name("androidd.c")
 SHELL_UID = 2000
 PATH = "/product/bin:/apex/com.android.runtime/bin:/system_ext/bin:/system/bin:/system/xbin:/odm/bin:/vendor/bin"
+# toybox applets not linked: ours replace them (sh, init, ps), or they could only fail here (su and
+# the password tools need setuid, which one mapped uid cannot give; a missing su is what a client
+# probing for root should find).
+NOT_LINKED = frozenset({"sh", "init", "ps", "su", "login", "passwd", "mkpasswd"})
 # System processes every image runs; each is an idle process of that name, so `ps -A` looks familiar.
 SYSTEM_PROCESSES = ("ueventd", "logd", "servicemanager", "vold", "zygote64", "zygote", "adbd", "system_server",
                     "com.android.systemui", "com.android.phone")
@@ -343,7 +347,7 @@ class Sandbox:
 
         framework = set(tool_names())
         for applet in toybox_applets(toybox):
-            if applet not in framework and applet not in ("sh", "init", "ps"):
+            if applet not in framework and applet not in NOT_LINKED:
                 args += ["--symlink", "toybox", f"/system/bin/{applet}"]
         for name in sorted(framework):
             args += ["--symlink", "init", f"/system/bin/{name}"]
