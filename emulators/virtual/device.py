@@ -545,6 +545,10 @@ class VirtualDevice:
         self.tcp_servers: dict[int | str, tuple[str, int]] = {}
         self.firmware = firmware
         self.on_reboot: list[Callable[[], None]] = []  # adbd drops its connections, etc.
+        # The userland's hooks: its sandbox ends with the device; started apps run as processes.
+        self.on_shutdown: list[Callable[[], None]] = []
+        self.on_ui_change: list[Callable[[], None]] = []
+        self.on_force_stop: list[Callable[[str], None]] = []
         firmware.attach(self)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -604,6 +608,18 @@ class VirtualDevice:
         self.processes.kill_all()
         self.booted.clear()
 
+    def stop(self) -> None:
+        """The emulator exits: shut down, and end what runs for the device outside this process."""
+        self.shutdown()
+        for callback in list(self.on_shutdown):
+            callback()
+
+    def force_stop(self, package: str) -> None:
+        """`am force-stop`: the firmware forgets the app, and its process ends."""
+        self.firmware.force_stop(package)
+        for callback in list(self.on_force_stop):
+            callback(package)
+
     def reboot(self) -> None:
         """Drops adb connections, restarts the system, boots again (the console stays up)."""
         self.shutdown()
@@ -655,6 +671,8 @@ class VirtualDevice:
         """Screens call this after any change, so waiters (waitForExists...) re-check."""
         with self.ui_changed:
             self.ui_changed.notify_all()
+        for callback in list(self.on_ui_change):
+            callback()
 
     def wait_ui(self, predicate: Callable[[], Any], timeout: float) -> Any:
         deadline = time.monotonic() + timeout
@@ -686,17 +704,6 @@ class VirtualDevice:
 
     def iter_logs(self) -> Iterator[LogEntry]:
         return iter(self.log.snapshot()[1])
-
-
-def uid_line(root: bool) -> str:
-    """`id` output, as on an emulator image."""
-    if root:
-        return ("uid=0(root) gid=0(root) groups=0(root),1004(input),1007(log),1011(adb),1015(sdcard_rw),"
-                "1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats) "
-                "context=u:r:su:s0")
-    return ("uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),"
-            "1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),"
-            "3006(net_bw_stats) context=u:r:shell:s0")
 
 
 def env_flag(name: str) -> bool:

@@ -295,7 +295,7 @@ class Emulator:
         _quietly("console", self.console.stop)
         if self.options.save_snapshot and self.device.booted.is_set():
             _quietly("snapshot save", lambda: self.snapshots.save(self.options.snapshot or ""))
-        _quietly("device shutdown", self.device.shutdown)
+        _quietly("device shutdown", self.device.stop)
         if self.temp_dir is not None:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
 

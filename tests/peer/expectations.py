@@ -37,12 +37,7 @@ BY_FIXTURE: dict[str, dict[str, str]] = {
 # so the day one passes the run fails until it is taken off this list.
 KNOWN_GAPS: dict[str, dict[str, str]] = {
     "adbutils": {
-        "test_record.py::test_screenrecord": "no screenrecord (an H.264/MP4 encoder of the screen) yet, and its "
-                                            "script needs sh job control (`&`, `kill -INT`, `wait`)",
-    },
-    "u2-demo": {
-        "test_core.py::test_uiautomator_keeper": "the u2 server is no process yet: `ps -u shell` lists no "
-                                                 "app_process to kill (issue 8, processes)",
+        "test_record.py::test_screenrecord": "no screenrecord (an H.264/MP4 encoder of the screen) yet",
     },
 }
 

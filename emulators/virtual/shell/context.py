@@ -1,8 +1,9 @@
-"""What a shell command runs with (`Ctx`), the command table, and the in-memory pipe.
+"""What a framework tool runs with (`Ctx`) and the table of tools.
 
-A command is a plain function `fn(ctx) -> int`: `ctx.args` is argv (argv[0] the name), the streams
-are already redirected, and `ctx.closed` tells long-running commands (logcat, sleep, app_process)
-that the client went away or the reader at the other end of a pipe stopped reading.
+A tool is a plain function `fn(ctx) -> int`: `ctx.args` is argv (argv[0] the name), the streams are
+the calling process's own stdin/stdout/stderr (passed over the framework socket, so redirects and
+pipes were already applied by the device's mksh), and `ctx.closed` tells long-running tools
+(logcat, app_process) that the calling process is gone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from emulators.virtual.device import VirtualDevice
-    from emulators.virtual.shell.interp import Shell
 
 Reader = Callable[[int], bytes]
 Writer = Callable[[bytes], None]
@@ -36,7 +36,7 @@ def command(*names: str) -> Callable[[CommandFn], CommandFn]:
 
 
 class UsageError(Exception):
-    """A command was called wrongly; the interpreter prints `message` to stderr, exits `status`."""
+    """A tool was called wrongly; the tool server prints `message` to stderr, exits `status`."""
 
     def __init__(self, message: str, status: int = 1) -> None:
         super().__init__(message)
@@ -44,18 +44,19 @@ class UsageError(Exception):
         self.status = status
 
 
-class ShellExit(Exception):
-    """`exit N`: unwinds the whole script."""
+@dataclass
+class Caller:
+    """The process that ran a tool, as the device sees it."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
+    cwd: str = "/"
+    root: bool = False
+    pid: int = 0
 
 
 @dataclass
 class Ctx:
     device: VirtualDevice
-    shell: Shell
+    shell: Caller
     args: list[str]
     stdin: Reader
     stdout: Writer
@@ -92,50 +93,3 @@ class Ctx:
     def wait(self, seconds: float) -> bool:
         """Sleep unless the stream closes first; True when it closed."""
         return self.closed.wait(seconds)
-
-
-def empty_stdin(_: int) -> bytes:
-    return b""
-
-
-def discard(_: bytes) -> None:
-    return None
-
-
-class Pipe:
-    """One `|` between two commands running on their own threads.
-
-    Unbounded (commands here produce little), so a writer never blocks; once the reader is done
-    the writer gets BrokenPipeError, as a process would get SIGPIPE.
-    """
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-        self._write_closed = False
-        self._read_closed = False
-
-    def write(self, data: bytes) -> None:
-        with self._cond:
-            if self._read_closed:
-                raise BrokenPipeError("pipe reader closed")
-            self._buf += data
-            self._cond.notify_all()
-
-    def close_write(self) -> None:
-        with self._cond:
-            self._write_closed = True
-            self._cond.notify_all()
-
-    def close_read(self) -> None:
-        with self._cond:
-            self._read_closed = True
-            self._buf.clear()
-
-    def read(self, n: int) -> bytes:
-        with self._cond:
-            while not self._buf and not self._write_closed:
-                self._cond.wait(0.5)
-            chunk = bytes(self._buf[:n])
-            del self._buf[:n]
-            return chunk

@@ -157,7 +157,7 @@ def _pm_clear(ctx: Ctx, args: list[str]) -> int:
     if not args or args[0] not in installed(ctx):
         ctx.out("Failed\n")
         return 1
-    ctx.device.firmware.force_stop(args[0])
+    ctx.device.force_stop(args[0])
     ctx.out("Success\n")
     return 0
 
@@ -298,7 +298,7 @@ def _pm_uninstall(ctx: Ctx, args: list[str]) -> int:
     if pkg is None or pkg.system:
         ctx.out("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
         return 1
-    ctx.device.firmware.force_stop(pkg.name)
+    ctx.device.force_stop(pkg.name)
     with ctx.device.lock:
         ctx.device.packages.pop(pkg.name, None)
         ctx.device._save_packages()
@@ -368,7 +368,7 @@ def am(ctx: Ctx) -> int:
         return _am_start(ctx, rest)
     if verb in ("force-stop", "kill"):
         if rest:
-            ctx.device.firmware.force_stop(_drop_user(rest)[0])
+            ctx.device.force_stop(_drop_user(rest)[0])
         return 0
     if verb == "broadcast":
         return _am_broadcast(ctx, rest)
