@@ -9,6 +9,11 @@ if [ ! -d /usr/share/fonts/truetype/dejavu ] && command -v apt-get >/dev/null &&
   (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >/dev/null 2>&1 || \
     echo "note: fonts-dejavu-core not installed; screenshots fall back to ASCII" >&2
 fi
+# Persian screens (the Norvik firmware family) are drawn with a Persian face when one is installed.
+if [ ! -f /usr/share/fonts/truetype/farsiweb/nazli.ttf ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq fonts-farsiweb) >/dev/null 2>&1 || \
+    echo "note: fonts-farsiweb not installed; Persian screens use DejaVu Sans" >&2
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
