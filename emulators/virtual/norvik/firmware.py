@@ -48,6 +48,9 @@ class NorvikFirmware(SystemFirmware):
     notice_component = screens.NOTICE_COMPONENT
     home_component = screens.HOME_COMPONENT
     timing_profiles = TIMING
+    system_apps = ((screens.OOBE, "/system/priv-app/NorvikOobe/NorvikOobe.apk"),
+                   (screens.LAUNCHER, "/system/priv-app/NorvikHome/NorvikHome.apk"),
+                   (screens.GUARD, "/system/priv-app/NorvikGuard/NorvikGuard.apk"))
     activation_tag = "NvActivation"
 
     def __init__(self, config: Any) -> None:
