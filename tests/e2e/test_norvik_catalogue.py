@@ -1,5 +1,6 @@
 """The Norvik firmware family through the real harness: smoke scenarios on virtual emulators started with
-`--device-prop firmware=norvik`, the harness knowing the family only from its profile.
+`--device-prop firmware=norvik`, the harness knowing the family only from its profile
+(harness/data/profiles/norvik.yaml), which it picks by the device's facts.
 
 The catalogue's own scenarios are family-neutral (written against lock behaviour, not a firmware);
 the Persian one here is Norvik's own (the reference family has no Persian). The whole catalogue on
@@ -54,17 +55,21 @@ def test_smoke_scenarios_pass_on_the_norvik_family(tmp_path: Path) -> None:
         shutil.copy(ROOT / "scenarios" / "smoke" / name, scenarios / name)
     shutil.copy(RESET, scenarios / RESET.name)
     (scenarios / "persian-tehran.yaml").write_text(PERSIAN)
-    done, results = run_catalogue(tmp_path, "-n", "2", "--device-prop", "firmware=norvik", "--profile", "norvik")
+    done, results = run_catalogue(tmp_path, "-n", "2", "--device-prop", "firmware=norvik", "--alluredir", "allure")
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(results) == len(SMOKE) + 2 and {r["outcome"] for r in results} == {"passed"}, results
     assert "6 passed" in done.stdout
+    # the harness was told nothing but the firmware knob: it recognised the family by the device's facts
+    environment = (tmp_path / "allure" / "environment.properties").read_text()
+    assert "profile=norvik (matched: package com.norvik.oobe" in environment, environment
+    assert "profile=reference" not in environment
 
 
 def test_a_defect_variant_is_caught_on_the_norvik_family(tmp_path: Path) -> None:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     shutil.copy(ROOT / "scenarios" / "smoke" / "simferopol-gps.yaml", scenarios / "simferopol-gps.yaml")
-    done, results = run_catalogue(tmp_path, "--device-prop", "firmware=norvik", "--profile", "norvik",
+    done, results = run_catalogue(tmp_path, "--device-prop", "firmware=norvik",
                                   "--policy", "defect-crimea-blind")
     assert done.returncode == 1, done.stdout + done.stderr
     assert [r["outcome"] for r in results] == ["failed"], results

@@ -15,11 +15,8 @@ from emulators.virtual.device import Package
 from emulators.virtual.firmware import connectivity, identity, telephony
 from emulators.virtual.firmware.screens import (
     HOME_COMPONENT,
-    LAUNCHER,
     NOTICE_COMPONENT,
     PAGES,
-    PROVISION,
-    REGIONLOCK,
     WIZARD_COMPONENT,
     WizardView,
     home_screen,
@@ -31,9 +28,6 @@ from emulators.virtual.firmware.texts import LANGUAGES, text
 from emulators.virtual.ui.view import Screen
 
 STATE_PROPERTY = "sys.activation.state"
-SYSTEM_APPS = ((PROVISION, "/system/priv-app/Provision/Provision.apk"),
-               (LAUNCHER, "/system/priv-app/Launcher3/Launcher3.apk"),
-               (REGIONLOCK, "/system/priv-app/RegionLock/RegionLock.apk"))
 
 
 class ReferenceFirmware(SystemFirmware):
@@ -42,7 +36,6 @@ class ReferenceFirmware(SystemFirmware):
     wizard_component = WIZARD_COMPONENT
     notice_component = NOTICE_COMPONENT
     home_component = HOME_COMPONENT
-    system_apps = SYSTEM_APPS
 
     def device_profile(self, name: str) -> identity.DeviceProfile:
         return identity.profile_named(name)

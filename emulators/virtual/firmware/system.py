@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from emulators.virtual.device import DeviceConfig, Firmware, Fix, Package, RadioState
+from emulators.virtual.device import DeviceConfig, Firmware, Fix, RadioState
 from emulators.virtual.firmware import activation_client, connectivity, identity, location, telephony
 from emulators.virtual.firmware.activation_server import ActivationServer
 from emulators.virtual.firmware.policy import LOCKED, Policy, load_policy
@@ -68,9 +68,6 @@ class SystemFirmware(Firmware):
     wizard_component: ClassVar[str] = ""
     notice_component: ClassVar[str] = ""
     home_component: ClassVar[str] = ""
-    # the family's own apps, as `pm list packages` shows them on a real image (system apps: a factory
-    # reset keeps them); a harness recognises the family by them
-    system_apps: ClassVar[tuple[tuple[str, str], ...]] = ()
     timing_profiles: ClassVar[dict[str, TimingProfile]] = TIMING_PROFILES
     activation_tag: ClassVar[str] = "Activation"  # logcat tag of the activation client
     default_locale: ClassVar[str] = "en-US"
@@ -138,8 +135,6 @@ class SystemFirmware(Firmware):
             device.screens.clear()
         self.identity = identity.load_identity(self.config.data_dir / "identity.json", self.profile, self.slots)
         device.props.set_many(self.profile.props())
-        with device.lock:
-            device.packages.update({name: Package(name, path, system=True) for name, path in self.system_apps})
         device.props.set("ro.serialno", self.identity.serial)
         for ns, key, value in DEFAULT_SETTINGS:
             device.settings.put_default(ns, key, value)

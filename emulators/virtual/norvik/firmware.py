@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulators.virtual.device import Package
 from emulators.virtual.firmware import connectivity, identity
 from emulators.virtual.firmware.policy import LOCKED
 from emulators.virtual.firmware.system import SystemFirmware
@@ -48,15 +49,20 @@ class NorvikFirmware(SystemFirmware):
     notice_component = screens.NOTICE_COMPONENT
     home_component = screens.HOME_COMPONENT
     timing_profiles = TIMING
-    system_apps = ((screens.OOBE, "/system/priv-app/NorvikOobe/NorvikOobe.apk"),
-                   (screens.LAUNCHER, "/system/priv-app/NorvikHome/NorvikHome.apk"),
-                   (screens.GUARD, "/system/priv-app/NorvikGuard/NorvikGuard.apk"))
     activation_tag = "NvActivation"
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.eula_checked = False
         self.dialog_open = False
+
+    def system_packages(self) -> list[Package]:
+        """The image's own apps (pm list packages), with their manifests' versions: how a harness
+        recognises this family."""
+        return [Package(name, path, 42, system=True, version_name="4.2.1") for name, path in (
+            (screens.OOBE, "/system/priv-app/NorvikOobe/NorvikOobe.apk"),
+            (screens.LAUNCHER, "/system/priv-app/NorvikHome/NorvikHome.apk"),
+            (screens.GUARD, "/system/priv-app/NorvikGuard/NorvikGuard.apk"))]
 
     def device_profile(self, name: str) -> identity.DeviceProfile:
         try:
