@@ -55,6 +55,7 @@ class RunRequest:
     exit_proxies: tuple[str, ...] = ()  # "CC=host:port"
     profile: str | None = None  # firmware profile NAME|PATH for every device
     profiles_dir: Path | None = None  # the lab's own profiles
+    device_props: tuple[str, ...] = ()  # "KEY=VALUE" for every virtual emulator's -prop
     extra: tuple[str, ...] = ()
     sdk: str | None = None
     avds: tuple[str, ...] = ()
@@ -74,7 +75,8 @@ def pytest_argv(req: RunRequest, events: Path) -> list[str]:
             argv += [flag, value]
     if req.devices:
         argv += ["--devices", str(req.devices)]
-    for flag, values in (("--serial", req.serials), ("--exit-proxy", req.exit_proxies), ("--avd", req.avds)):
+    for flag, values in (("--serial", req.serials), ("--exit-proxy", req.exit_proxies), ("--avd", req.avds),
+                         ("--device-prop", req.device_props)):
         for value in values:
             argv += [flag, value]
     return argv + list(req.extra)
@@ -113,6 +115,8 @@ def run(
     profile: Annotated[str | None, typer.Option(
         help="firmware profile NAME|PATH for every device (default: matched per device)")] = None,
     profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own firmware profiles")] = None,
+    device_prop: Annotated[list[str] | None, typer.Option(
+        help="virtual backend: KEY=VALUE given to every emulator as -prop, e.g. firmware=norvik (repeatable)")] = None,
     alluredir: Annotated[Path, typer.Option(help="Allure results directory")] = Path("allure-results"),
     log: Annotated[Path | None, typer.Option(help="pytest output (default: <alluredir>/../harness-run.log)")] = None,
     sdk: Annotated[str | None, typer.Option(help="sdk backend: Android SDK folder")] = None,
@@ -121,7 +125,7 @@ def run(
     """Run scenarios on devices and print a summary; exit code 0 only if every scenario passed."""
     req = RunRequest(tuple(paths or ["scenarios"]), workers, keyword, marker, backend, alluredir, devices,
                      tuple(serial or ()), policy, tuple(exit_proxy or ()), profile, profiles,
-                     sdk=sdk, avds=tuple(avd or ()))
+                     device_props=tuple(device_prop or ()), sdk=sdk, avds=tuple(avd or ()))
     log = log or alluredir.resolve().parent / "harness-run.log"
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
         events = Path(tmp) / "events.jsonl"

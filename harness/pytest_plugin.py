@@ -73,6 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--policy", default=None,
                     help="virtual backend: the region-lock firmware build under test (default global); it "
                          "replaces `global` in scenarios, e.g. --policy defect-crimea-blind")
+    group.addoption("--device-prop", action="append", type=_device_prop, default=[], metavar="KEY=VALUE",
+                    help="virtual backend: start every emulator with `-prop KEY=VALUE` (repeatable), e.g. "
+                         "--device-prop firmware=norvik for another firmware family")
     group.addoption("--exit-proxy", action="append", type=_exit_proxy, default=[], metavar="CC=HOST:PORT",
                     help="an HTTP proxy of the lab that exits in country CC, used by the `ip` step "
                          "(repeatable; the adb backend has none otherwise, the virtual one starts local "
@@ -105,6 +108,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise pytest.UsageError(f"--devices must be at least 1, got {value}")
     return value
+
+
+def _device_prop(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or any(c.isspace() for c in key):
+        raise pytest.UsageError(f"--device-prop wants KEY=VALUE, got {text!r}")
+    return key.strip(), value
 
 
 def _exit_proxy(text: str) -> tuple[str, str]:
@@ -155,6 +165,7 @@ def backend_options(config: pytest.Config) -> BackendOptions:
     return BackendOptions(serials=tuple(config.getoption("serial") or ()),
                           policy=config.getoption("policy"),
                           work_dir=Path(workdir) if workdir else None,
+                          extra_props=tuple(config.getoption("device_prop") or ()),
                           exit_proxies=tuple(config.getoption("exit_proxy") or ()),
                           sdk=config.getoption("sdk"), avd=tuple(config.getoption("avd") or ()))
 

@@ -24,6 +24,11 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
+# Persian screens (the Norvik firmware family) are drawn with a Persian face when one is installed.
+if [ ! -f /usr/share/fonts/truetype/farsiweb/nazli.ttf ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq fonts-farsiweb) >/dev/null 2>&1 || \
+    echo "note: fonts-farsiweb not installed; Persian screens use DejaVu Sans" >&2
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

@@ -162,11 +162,19 @@ def boot_props(options: LaunchOptions) -> dict[str, str]:
 
 
 def make_firmware(config: DeviceConfig) -> Firmware:
-    """`firmware=builtin` -> the trivial one; otherwise the reference firmware, when it is installed."""
+    """`firmware=builtin` -> the trivial one; `firmware=norvik` -> the Norvik family; otherwise the
+    reference firmware, when it is installed."""
     from emulators.virtual.builtin import BuiltinFirmware
 
-    if config.knob("firmware", "reference") == "builtin":
+    family = config.knob("firmware", "reference")
+    if family == "builtin":
         return BuiltinFirmware()
+    if family == "norvik":
+        from emulators.virtual.norvik import load_firmware as load_norvik
+
+        return load_norvik(config)
+    if family != "reference":
+        raise DeviceError(f"firmware={family!r} is unknown (known: reference, norvik, builtin)")
     try:
         from emulators.virtual.firmware import load_firmware
     except ImportError:

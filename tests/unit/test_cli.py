@@ -55,3 +55,17 @@ def test_schema_writes_a_json_schema(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["schema", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert isinstance(json.loads(out.read_text()), dict)
+
+
+def test_device_props_reach_the_plugin_and_parse(tmp_path: Path) -> None:
+    import pytest
+
+    from harness.pytest_plugin import _device_prop
+
+    req = RunRequest(("s",), 1, None, None, "virtual", Path("a"), device_props=("firmware=norvik", "timing=fast"))
+    argv = pytest_argv(req, tmp_path / "e")
+    assert argv[argv.index("--device-prop") + 1] == "firmware=norvik" and argv.count("--device-prop") == 2
+    assert _device_prop("firmware=norvik") == ("firmware", "norvik") and _device_prop("a.b=c=d") == ("a.b", "c=d")
+    for bad in ("firmware", "=x", "a b=c"):
+        with pytest.raises(pytest.UsageError, match="KEY=VALUE"):
+            _device_prop(bad)

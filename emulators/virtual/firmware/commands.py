@@ -1,4 +1,4 @@
-"""`cmd SERVICE ...` answers of the reference firmware: wifi, alarm (clock), connectivity.
+"""`cmd SERVICE ...` answers of the device's system (every firmware family): wifi, alarm, connectivity.
 
 (`cmd location` belongs to the shell's LocationManagerService model; the firmware only reads the
 fixes and the master switch it leaves on the device.)
@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 from emulators.virtual.firmware import connectivity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from emulators.virtual.firmware.reference import ReferenceFirmware
+    from emulators.virtual.firmware.system import SystemFirmware
 
 Result = tuple[str, int]
 USAGE = 255
 
 
-def run_cmd(fw: ReferenceFirmware, service: str, args: list[str]) -> Result | None:
+def run_cmd(fw: SystemFirmware, service: str, args: list[str]) -> Result | None:
     handler = {"wifi": _wifi, "alarm": _alarm, "connectivity": _connectivity}.get(service)
     return handler(fw, args) if handler else None
 
 
-def _wifi(fw: ReferenceFirmware, args: list[str]) -> Result:
+def _wifi(fw: SystemFirmware, args: list[str]) -> Result:
     settings = fw.device.settings
     verb = args[0] if args else ""
     if verb == "set-wifi-enabled" and len(args) >= 2 and args[1] in ("enabled", "disabled"):
@@ -53,7 +53,7 @@ def _wifi(fw: ReferenceFirmware, args: list[str]) -> Result:
     return usage, USAGE
 
 
-def _alarm(fw: ReferenceFirmware, args: list[str]) -> Result:
+def _alarm(fw: SystemFirmware, args: list[str]) -> Result:
     if args[:1] == ["set-time"] and len(args) == 2 and args[1].isdigit():
         fw.device.clock.set(int(args[1]) / 1000.0)
         fw.device.log.i("AlarmManager", f"time set to {args[1]} ms")
@@ -64,7 +64,7 @@ def _alarm(fw: ReferenceFirmware, args: list[str]) -> Result:
     return "Usage: cmd alarm set-time <ms> | set-timezone <Area/City>\n", USAGE
 
 
-def _connectivity(fw: ReferenceFirmware, args: list[str]) -> Result:
+def _connectivity(fw: SystemFirmware, args: list[str]) -> Result:
     if args[:1] == ["airplane-mode"] and len(args) == 2 and args[1] in ("enable", "disable"):
         fw.device.settings.put("global", "airplane_mode_on", "1" if args[1] == "enable" else "0")
         fw.device.broadcast("android.intent.action.AIRPLANE_MODE", {"state": str(args[1] == "enable").lower()})

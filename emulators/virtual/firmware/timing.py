@@ -38,10 +38,13 @@ class UnknownTiming(ValueError):
 class Timing:
     """Draws the delays of one profile from a seeded generator (thread-safe)."""
 
-    def __init__(self, name: str = "fast", seed: int = 0, boot_seconds: float | None = None) -> None:
-        if name not in PROFILES:
-            raise UnknownTiming(f"timing={name!r} is unknown (known: {', '.join(PROFILES)})")
-        self.profile = PROFILES[name]
+    def __init__(self, name: str = "fast", seed: int = 0, boot_seconds: float | None = None,
+                 profiles: dict[str, TimingProfile] | None = None) -> None:
+        """`profiles`: a firmware family's own timing table (its realistic delays), else `PROFILES`."""
+        table = PROFILES if profiles is None else profiles
+        if name not in table:
+            raise UnknownTiming(f"timing={name!r} is unknown (known: {', '.join(table)})")
+        self.profile = table[name]
         self._rngs = {kind: random.Random(f"{seed}/{kind}") for kind in ("boot", "screen", "activation")}
         self._lock = threading.Lock()
         self._boot_override = boot_seconds

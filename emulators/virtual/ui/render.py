@@ -81,6 +81,40 @@ def font(size: int) -> Font:
         return ImageFont.load_default()
 
 
+# Persian and Arabic text: a Persian face (Debian's fonts-farsiweb) when installed, else DejaVu Sans,
+# which covers the Arabic script too. Pillow lays it out with libraqm (shaping, bidi).
+ARABIC_FONTS = ("nazli.ttf", "DejaVuSans.ttf")
+
+
+@lru_cache(maxsize=16)
+def arabic_font(size: int) -> Font:
+    for name in ARABIC_FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return font(size)
+
+
+def _arabic(text: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" or "\ufb50" <= c <= "\ufeff" for c in text)
+
+
+def font_for(text: str, size: int) -> Font:
+    return arabic_font(size) if _arabic(text) else font(size)
+
+
+def is_rtl(text: str) -> bool:
+    """Android's default text direction (firstStrong): the first strongly directional character decides."""
+    for c in text:
+        kind = unicodedata.bidirectional(c)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
 def displayable(text: str) -> str:
     """Text the font can show: ASCII-folded when only the bundled font is available."""
     if _system_font_name() is not None or text.isascii():
@@ -212,6 +246,9 @@ def draw_status_bar(draw: ImageDraw.ImageDraw, operator: str, clock: str) -> Non
 
 
 def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, **kwargs: object) -> None:
+    given = kwargs.get("font")
+    if _arabic(text) and isinstance(given, ImageFont.FreeTypeFont):
+        kwargs["font"] = arabic_font(int(given.size))
     draw.text(xy, displayable(text), **kwargs)  # type: ignore[arg-type]
 
 
@@ -238,12 +275,16 @@ def draw_width(text: str, f: Font) -> float:
 def _text_block(draw: ImageDraw.ImageDraw, view: View, size: int, fill: RGB,
                 *, inset: int = 0) -> None:
     left, top, right, bottom = view.bounds
-    f = font(size)
+    f = font_for(view.text, size)
+    rtl = is_rtl(view.text)  # right to left: lines start at the right edge
     y = top + inset
     for line in wrap(displayable(view.text), f, right - left - 2 * inset):
         if y + size > bottom + size // 2:
             break  # clip like a TextView with a fixed height
-        _text(draw, (left + inset, y), line, font=f, fill=fill)
+        if rtl:
+            _text(draw, (right - inset, y), line, font=f, fill=fill, anchor="ra")
+        else:
+            _text(draw, (left + inset, y), line, font=f, fill=fill)
         y += int(size * 1.35)
 
 
@@ -258,14 +299,18 @@ def _button(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
 def _switch(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     left, top, right, bottom = view.bounds
     mid = (top + bottom) // 2
-    _text(draw, (left, mid), view.text, font=font(44), fill=p.text, anchor="lm")
-    track = (right - 150, mid - 28, right - 10, mid + 28)
+    rtl = is_rtl(view.text)  # a mirrored layout: label on the right, track on the left
+    if rtl:
+        _text(draw, (right, mid), view.text, font=font(44), fill=p.text, anchor="rm")
+    else:
+        _text(draw, (left, mid), view.text, font=font(44), fill=p.text, anchor="lm")
+    track = (left + 10, mid - 28, left + 150, mid + 28) if rtl else (right - 150, mid - 28, right - 10, mid + 28)
     on = view.checked
     draw.rounded_rectangle(track, radius=28, fill=p.accent if on else DISABLED)
     knob_x = track[2] - 28 if on else track[0] + 28
     draw.ellipse((knob_x - 24, mid - 24, knob_x + 24, mid + 24), fill=(255, 255, 255))
-    _text(draw, (track[0] - 20, mid), "ON" if on else "OFF", font=font(30), fill=p.muted,
-              anchor="rm")
+    _text(draw, (track[2] + 20, mid) if rtl else (track[0] - 20, mid), "ON" if on else "OFF", font=font(30),
+          fill=p.muted, anchor="lm" if rtl else "rm")
     draw.line((left, bottom, right, bottom), fill=p.divider, width=2)
 
 
@@ -274,10 +319,13 @@ def _list_item(draw: ImageDraw.ImageDraw, view: View, p: Palette) -> None:
     if view.selected or view.checked:
         draw.rectangle(view.bounds, fill=p.divider)
     mid = (top + bottom) // 2
+    label = view.text or view.content_desc
+    rtl = is_rtl(label)
     if view.selected or view.checked:  # a drawn dot: the bundled font has no bullet glyph
-        draw.ellipse((left + 16, mid - 10, left + 36, mid + 10), fill=p.accent)
-    _text(draw, (left + 56, mid), view.text or view.content_desc,
-              font=font(44), fill=p.text if view.enabled else DISABLED, anchor="lm")
+        dot = right - 36 if rtl else left + 16
+        draw.ellipse((dot, mid - 10, dot + 20, mid + 10), fill=p.accent)
+    _text(draw, (right - 56, mid) if rtl else (left + 56, mid), label,
+          font=font(44), fill=p.text if view.enabled else DISABLED, anchor="rm" if rtl else "lm")
     draw.line((left, bottom, right, bottom), fill=p.divider, width=2)
 
 
