@@ -89,6 +89,24 @@ class DeviceError(InfrastructureError):
         super().__init__(f"<Device|{serial or '?'}> {msg}")
 
 
+class UndecidedDevice(DeviceError):
+    """The device stayed undecided past its profile's decision bound although it was online.
+
+    Its answer never came (typically the activation server is down or unreachable): judging
+    "unlocked" or "locked" from the screen would be judging the lab, so this is never a verdict.
+    """
+
+
+class ServiceDown(InfrastructureError):
+    """A service the harness started for the run (activation server, adb server, an emulator) was
+    down or restarted while a scenario ran, or could not be brought back."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        self.service = service
+        self.detail = detail
+        super().__init__(f"{service}: {detail}")
+
+
 class SpoofMismatch(InfrastructureError):
     """A spoofed signal read back different from what was set: the run cannot be trusted."""
 
@@ -154,6 +172,8 @@ __all__ = [
     "ProductDefect",
     "ProfileError",
     "ScenarioError",
+    "ServiceDown",
     "SpoofMismatch",
+    "UndecidedDevice",
     "VerdictMismatch",
 ]

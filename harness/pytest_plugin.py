@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from harness.backends.base import Backend, BackendOptions, DeviceHandle, load_backend
+from harness.backends.base import Backend, BackendOptions, DeviceHandle, WatchedLab, load_backend
 from harness.errors import CapabilityMissing, HarnessError, ProductDefect
 from harness.pool import DevicePool, devices_needed
 
@@ -517,8 +517,19 @@ def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> 
 
     ops = device.ops
     evidence = Evidence(use_allure=bool(item.config.getoption("allure_report_dir", None)))
+    watch = ops if isinstance(ops, WatchedLab) else None  # health checks: harness/backends/health.py
     try:
-        return run_scenario(scenario, ops.current_session(), ops, evidence, profiles=profile_source(item.config))
+        mark = watch.before_scenario() if watch is not None else 0
+        try:
+            outcome = run_scenario(scenario, ops.current_session(), ops, evidence,
+                                   profiles=profile_source(item.config))
+        except BaseException as exc:
+            if watch is not None and isinstance(exc, Exception):
+                watch.after_scenario(mark)  # a lab outage outranks whatever the scenario said
+            raise
+        if watch is not None:
+            watch.after_scenario(mark)
+        return outcome
     finally:
         facts = item.config.stash[STATE_KEY].facts.setdefault(device.handle.serial, {})
         facts.update(evidence.environment)

@@ -38,14 +38,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.backends import health
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.exitproxy import ExitProxyPool
 from harness.scenario.model import SimSpec
+from harness.errors import ServiceDown
 
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
 RESERVED_CONSOLE_PORTS = range(5554, 5586)
 TOKEN_NAME = ".emulator_console_auth_token"
+ACTIVATION_PIDFILE = "activation-server.pid"
+JOURNAL_NAME = "lab-restarts.log"
+DEVICE_PROBE_TIMEOUT = 5.0  # a device that cannot run `echo` within this is dead or stopped
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,12 +104,15 @@ def _die_with_parent() -> None:
         pass
 
 
-def spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(argv: list[str], log: Path, env: dict[str, str], *, with_parent: bool = True) -> subprocess.Popen[bytes]:
+    """Start a service. `with_parent=False`: it outlives this process (a shared service one worker
+    restarted for all); whoever tears the run down stops it by its pidfile."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        preexec = _die_with_parent if sys.platform.startswith("linux") and with_parent else None
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, preexec_fn=preexec)  # noqa: PLW1509 -- only prctl, async-signal-safe
+                                env=env, preexec_fn=preexec,  # noqa: PLW1509 -- only prctl, async-signal-safe
+                                start_new_session=not with_parent)
 
 
 def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
@@ -232,16 +240,26 @@ def _boot_completed(adb: Any, serial: str) -> bool:
 
 def stop_by_pidfile(data_dir: Path) -> None:
     """Stop an emulator a sibling process started (its pid sits in its data dir)."""
-    pidfile = data_dir / "emulator.pid"
+    stop_pid(data_dir / "emulator.pid", (b"virtual-emulator", str(data_dir).encode()))
+
+
+def stop_pid(pidfile: Path, marks: tuple[bytes, ...], grace: float = 5.0) -> None:
+    """SIGTERM the process named in `pidfile` if its command line has every mark (a reused pid is
+    someone else's), SIGKILL it after `grace` (a stopped process never handles SIGTERM)."""
+    pid = health.pid_from_file(pidfile)
     try:
-        pid = int(pidfile.read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if pid else b""
+    except OSError:
         return
-    if b"virtual-emulator" not in cmdline or str(data_dir).encode() not in cmdline:
-        return  # the pid was reused by someone else's process: not ours to kill
-    os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), 10, f"pid {pid} to exit")
+    if pid is None or not all(mark in cmdline for mark in marks):
+        return
+    for sig in (signal.SIGTERM, signal.SIGCONT):
+        os.kill(pid, sig)
+    try:
+        wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), grace, f"pid {pid} to exit")
+    except BackendError:
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), grace, f"pid {pid} to die")
 
 
 def _is_zombie(pid: int) -> bool:
@@ -315,6 +333,8 @@ class VirtualBackend:
                 stop_by_pidfile(pidfile.parent)
         if self._activation is not None:
             stop_process(self._activation)
+        if self._work_dir is not None:  # a worker may have restarted it after it died
+            stop_pid(self._work_dir / ACTIVATION_PIDFILE, (b"activation-server", str(self._work_dir).encode()))
         if self.adb_server_port is not None:
             _kill_adb_server(self.adb_server_port)
         if self._own_workdir and self._work_dir is not None:
@@ -382,20 +402,14 @@ class VirtualBackend:
             activation_url=self.activation_url, props=props, firmware=firmware)
 
     def _start_adb_server(self) -> None:
-        import adbutils
-
         port = free_port()
-        env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
-        result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
-                                capture_output=True, text=True, timeout=30, check=False)
-        if result.returncode != 0:
-            raise BackendError(f"adb -P {port} start-server failed: {result.stderr.strip()}")
+        start_adb_server(port)
         self.adb_server_port = port
 
     def _start_activation_server(self) -> None:
         log = self.work_dir / "activation-server.log"
-        argv = [tool_path("activation-server"), "--port", "0", "--db", str(self.work_dir / "activation.db")]
-        self._activation = spawn(argv, log, dict(os.environ))
+        self._activation = spawn(activation_argv(self.work_dir, 0), log, dict(os.environ))
+        (self.work_dir / ACTIVATION_PIDFILE).write_text(str(self._activation.pid))
         self.activation_url = wait_for(lambda: self._activation_url(log), 30, "the activation server's URL")
 
     def _activation_url(self, log: Path) -> str | None:
@@ -426,6 +440,20 @@ def _with_modem_files(handle: DeviceHandle, sims: tuple[SimSpec, ...]) -> Device
     return replace(handle, avd=name, props=props)
 
 
+def activation_argv(work_dir: Path, port: int) -> list[str]:
+    return [tool_path("activation-server"), "--port", str(port), "--db", str(work_dir / "activation.db")]
+
+
+def start_adb_server(port: int) -> None:
+    import adbutils
+
+    env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
+    result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
+                            capture_output=True, text=True, timeout=30, check=False)
+    if result.returncode != 0:
+        raise BackendError(f"adb -P {port} start-server failed: {result.stderr.strip()}")
+
+
 def _kill_adb_server(port: int) -> None:
     import adbutils
 
@@ -450,6 +478,11 @@ def _install_sigterm() -> None:
 # --------------------------------------------------------------------------------------------
 # DeviceOps for the runtime
 # --------------------------------------------------------------------------------------------
+
+def _host_port(url: str | None) -> tuple[str, int] | None:
+    match = re.match(r"https?://([^/:]+):(\d+)", url or "")
+    return (match.group(1), int(match.group(2))) if match else None
+
 
 def firmware_under_test(scenario_firmware: str | None, run_policy: str | None) -> str:
     """The policy a fresh virtual device boots with.

@@ -22,7 +22,6 @@ the device's `FirmwareProfile`, chosen at the start (and again after a `reset`) 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,11 +29,19 @@ from typing import Any, Protocol, assert_never
 
 from harness.capabilities import describe_missing, missing
 from harness.decision import decision_reader, settle_without_sign
-from harness.errors import CapabilityMissing, DeviceError, HarnessError, InfrastructureError, VerdictMismatch
+from harness.errors import (
+    CapabilityMissing,
+    DeviceError,
+    HarnessError,
+    InfrastructureError,
+    UndecidedDevice,
+    VerdictMismatch,
+)
 from harness.evidence import Evidence
-from harness.notice import NoticeObservation, wait_absent_stable, wait_present
+from harness.notice import NoticeObservation, decision_bound, wait_absent_stable, wait_present
 from harness.profile_match import Choice, ProfileSource
 from harness.profiles import FirmwareProfile, wizard_options
+from harness.safe_regex import user_regex
 from harness.scenario.model import (
     ActivateStep,
     AirplaneStep,
@@ -124,6 +131,9 @@ class ScenarioRunner:
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
         self.done: list[Step] = []
+        # the scenario itself took the device offline (activate offline, airplane on): a decision
+        # still pending is then what the product should show, not a lab fault
+        self.offline_by_scenario = False
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Outcome:
@@ -142,7 +152,9 @@ class ScenarioRunner:
         return self.outcome
 
     def _begin(self) -> None:
-        self.mark = self.session.log_mark()
+        starts_fresh = bool(self.scenario.steps) and self.scenario.steps[0].kind == "reset"
+        # a new device comes first: its whole log is ours (and reading the old one's costs a call)
+        self.mark = LogMark(0, 0) if starts_fresh else self.session.log_mark()
         self.choice = self.profiles.choose(self.session)
         self._record_facts()
         self._check_needs()
@@ -230,10 +242,13 @@ class ScenarioRunner:
             case TimezoneStep():
                 return self.spoofer.timezone(step.timezone)
             case WifiStep():
+                self.offline_by_scenario = self.offline_by_scenario and not (step.on and step.ssid)
                 return self.spoofer.wifi(step.on, step.ssid)
             case DataStep():
+                self.offline_by_scenario = self.offline_by_scenario and not step.on
                 return self.spoofer.mobile_data(step.on)
             case AirplaneStep():
+                self.offline_by_scenario = step.on
                 return self.spoofer.airplane(step.on)
             case ProxyStep():
                 return self.sim_boot.ip(self.spoofer, len(self.done), step.country)
@@ -256,6 +271,7 @@ class ScenarioRunner:
         hints = self.scenario.device
         self.session = self.sim_boot.reset(self.session, len(self.done), hints)
         self.spoofer = self._new_spoofer()
+        self.offline_by_scenario = False
         self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
         self.choice = self.profiles.choose(self.session)
         return {"signal": "device", "facts": self._record_facts()}
@@ -314,6 +330,7 @@ class ScenarioRunner:
     # --- activation -------------------------------------------------------------------------------
     def _activate(self, step: ActivateStep) -> dict[str, Any]:
         readback: dict[str, Any] = {"signal": "activate"}
+        self.offline_by_scenario = not step.online
         if not step.online:
             readback["data"] = self.spoofer.mobile_data(False)
         # radio events during boot/wizard may have republished gsm.*: the service reads them now
@@ -332,7 +349,8 @@ class ScenarioRunner:
         timeout = step.timeout if step.timeout is not None else notice.timeout_seconds
         decision = decision_reader(notice.decision, self.session, lambda: self.mark or LogMark(0, 0))
         if expected == "locked":
-            seen = wait_present(self.session, notice, timeout, decision=decision)
+            seen = wait_present(self.session, notice, timeout, decision=decision,
+                                undecided_ends=not self.offline_by_scenario)
         else:
             settle = step.settle if step.settle is not None else notice.settle_seconds
             settle = settle_without_sign(notice.decision, settle)
@@ -345,6 +363,10 @@ class ScenarioRunner:
 
     def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation) -> None:
         where = f"{self.scenario.where(step)}"
+        self._need_decision(where, seen)
+        if expected == "unlocked" and not seen.present and seen.decision_state == "locked":
+            raise VerdictMismatch("unlocked", "locked", f"{where}: the device decided locked but showed no "
+                                  f"notice ({seen.describe()})")
         if expected == "locked" and not seen.present:
             if not seen.home:
                 raise DeviceError(self.session.serial,
@@ -355,9 +377,19 @@ class ScenarioRunner:
             raise VerdictMismatch("unlocked", "locked", f"{where}: {seen.describe()}")
         if expected == "unlocked" and not seen.home:
             raise DeviceError(self.session.serial, f"{where}: cannot judge 'unlocked': {seen.describe()}")
-        if step.text and not re.search(step.text, seen.body or ""):
+        if step.text and not user_regex(step.text).search(seen.body or ""):
             raise VerdictMismatch("locked with a notice matching " + repr(step.text), "locked",
                                   f"{where}: {seen.describe()}")
+
+    def _need_decision(self, where: str, seen: NoticeObservation) -> None:
+        """No verdict from the screen of a device that never decided while it was online."""
+        sign = self.profile.notice.decision
+        if seen.present or not seen.undecided or sign is None or self.offline_by_scenario:
+            return
+        raise UndecidedDevice(self.session.serial, (
+            f"{where}: not judged: the device stayed undecided ({sign.property}={seen.decision!r}) on the "
+            f"home screen past the profile's decision bound of {decision_bound(sign):.0f}s although the "
+            f"scenario has it online: its decision never came (is the activation server reachable?)"))
 
     def _ask_oracle(self) -> str:
         oracle = self.oracle or _default_oracle()

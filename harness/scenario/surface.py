@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness import geo, radio
 from harness.errors import ScenarioError
+from harness.safe_regex import UnsafeRegex, user_regex
 from harness.scenario import model as m
 from harness.scenario.yamlsource import LineDict, LineList
 
@@ -450,8 +451,8 @@ def _state(value: Any, ctx: Ctx) -> str:
 def _regex(value: Any, ctx: Ctx) -> str:
     text = as_str(value, ctx, "a regular expression")
     try:
-        re.compile(text)
-    except re.error as exc:
+        user_regex(text)
+    except UnsafeRegex as exc:
         ctx.fail(f"invalid regular expression: {exc}")
     return text
 
