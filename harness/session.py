@@ -38,6 +38,9 @@ _PROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
 _ROOT_REFUSED = "cannot run as root"
 # How rooted phones take a command: Magisk/SuperSU's `su -c CMD`, AOSP's debug su `su 0 sh -c CMD`.
 SU_FORMS = (("su", "-c"), ("su", "0", "sh", "-c"))
+ADB_CALL_DEADLINE = 30.0  # seconds any one adb server exchange may take
+HUNG_DEVICE_DEADLINE = 3.0  # per call, once a device has been seen hung
+LONGEST_DEVICE_CALL = 120.0  # a device call asking for more than this gets the session's deadline
 
 
 class DeviceKind(Enum):
@@ -215,16 +218,38 @@ class VersionCachingClient(adbutils.AdbClient):
 
 
 class LowLatencyDevice(adbutils.AdbDevice):
-    """An adbutils device whose device-side connections send small writes at once.
+    """An adbutils device whose device-side connections send small writes at once, with a deadline.
 
     uiautomator2 posts each JSON-RPC call with http.client, which writes the headers and the body
     separately; without TCP_NODELAY, Nagle holds the body until the adb server acknowledges the
     headers, which Linux delays by 40 ms. That stall dominated every UI call (see bench/README.md).
+
+    uiautomator2 hands these sockets to http.client without a timeout (its own HTTP timeout, 300 s,
+    never reaches a socket made by adb), so a stopped device held a UI call for as long as it was
+    stopped. Every device-side socket gets `deadline` instead: longer than the longest server-side
+    wait the harness asks for (a wizard element wait), far shorter than a hang.
     """
+
+    deadline: float = 30.0
+    _streaming = False  # a stream shell (u2's server process) lives as long as it likes
+
+    def open_transport(self, command: str | None = None, timeout: float | None = None) -> Any:
+        # adbutils' own default is 10 minutes; a call that wants longer says so (up to 2 minutes)
+        if not self._streaming and (timeout is None or timeout > LONGEST_DEVICE_CALL):
+            timeout = self.deadline
+        return super().open_transport(command, timeout=timeout)
+
+    def shell(self, cmdargs: Any, stream: bool = False, *args: Any, **kwargs: Any) -> Any:
+        self._streaming = stream
+        try:
+            return super().shell(cmdargs, stream, *args, **kwargs)
+        finally:
+            self._streaming = False
 
     def create_connection(self, network: Any, address: Any) -> socket.socket:
         sock: socket.socket = super().create_connection(network, address)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self.deadline)
         return sock
 
 
@@ -235,7 +260,9 @@ class DeviceSession:
                  console_token_path: Path | None) -> None:
         self.serial = serial
         self.adb = adb
-        self.device = LowLatencyDevice(VersionCachingClient(adb.host, adb.port), serial=serial)
+        # every call through the adb server has a deadline too (adbutils' default is none)
+        client = VersionCachingClient(adb.host, adb.port, socket_timeout=ADB_CALL_DEADLINE)
+        self.device = LowLatencyDevice(client, serial=serial)
         self.console_port = console_port
         self.console_token_path = console_token_path
         self.services = ServiceManager()
@@ -245,6 +272,7 @@ class DeviceSession:
         self._u2: uiautomator2.Device | None = None
         self._is_root = False
         self._su: tuple[str, ...] | None = None  # the su form that answered uid 0, once probed
+        self.unresponsive = False  # a call ran into its deadline (see _note_timeout)
 
     def __repr__(self) -> str:
         return f"<DeviceSession|{self.serial}>"
@@ -291,6 +319,7 @@ class DeviceSession:
         """A pre-quoted line (only from `shell`/`shell_batch`, or harness-written constants)."""
         if root:
             line = self._as_root(line)
+        timeout = min(timeout, self.device.deadline) if self.unresponsive else timeout
         result = self._adb_call(lambda: self.device.shell2(line, timeout=timeout, v2=True), line)
         return ShellResult(args, line, result.output, result.returncode)
 
@@ -309,7 +338,16 @@ class DeviceSession:
         try:
             return call()
         except (adbutils.AdbError, OSError) as exc:
+            self._note_timeout(exc)
             raise DeviceError(self.serial, f"adb failed on `{what}`: {exc or type(exc).__name__}") from exc
+
+    def _note_timeout(self, exc: BaseException) -> None:
+        """After one call ran into its deadline the device is hung (stopped, wedged): the calls that
+        follow (failure evidence, teardown) get a short deadline, so gathering what can still be had
+        costs seconds, not one full deadline per attachment."""
+        if isinstance(exc, adbutils.AdbTimeout | TimeoutError):
+            self.unresponsive = True
+            self.device.deadline = min(self.device.deadline, HUNG_DEVICE_DEADLINE)
 
     # --- properties and settings -------------------------------------------------------------
     def getprop(self, name: str) -> str:
@@ -456,6 +494,7 @@ class DeviceSession:
         except HarnessError:
             raise
         except Exception as exc:  # u2 raises many unrelated types (HTTP, RPC, adb) for a dead link
+            self._note_timeout(exc)
             self._u2 = None
             raise DeviceError(self.serial, f"uiautomator2 failed on {what}: {exc!r}") from exc
 
@@ -468,7 +507,8 @@ class DeviceSession:
 
     def screenshot_png(self) -> bytes:
         """PNG bytes of the screen via `screencap -p` (no u2 needed, works on the wizard)."""
-        data = self._adb_call(lambda: self.device.shell(["screencap", "-p"], encoding=None), "screencap")
+        data = self._adb_call(lambda: self.device.shell(["screencap", "-p"], encoding=None,
+                                                        timeout=self.device.deadline), "screencap")
         if not data.startswith(b"\x89PNG"):
             raise DeviceError(self.serial, f"screencap returned no PNG ({len(data)} bytes)")
         return bytes(data)

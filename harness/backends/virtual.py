@@ -41,8 +41,8 @@ from typing import Any
 from harness.backends import health
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.exitproxy import ExitProxyPool
-from harness.scenario.model import SimSpec
 from harness.errors import ServiceDown
+from harness.scenario.model import SimSpec
 
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
@@ -518,6 +518,7 @@ class VirtualDeviceOps:
         self.handle = handle
         self._session: Any = None
         self.on_restart: list[Callable[[DeviceHandle], None]] = []
+        self.lost: str | None = None  # why this device is gone for good (a replacement failed)
 
     def current_session(self) -> Any:
         if self._session is None:
@@ -574,6 +575,111 @@ class VirtualDeviceOps:
 
     def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
         return self._restarted(session, fresh=False, props={}, sims=sims)
+
+    # --- the lab around this device (harness.backends.health) -------------------------------
+    @property
+    def _run_dir(self) -> Path:
+        return Path(str(self.handle.home)).parent  # the provisioner's work dir: home/ sits in it
+
+    @property
+    def journal(self) -> health.Journal:
+        return health.Journal(self._run_dir / JOURNAL_NAME)
+
+    def before_scenario(self) -> int:
+        """Bring back whatever of this device's lab died since the last scenario; a journal mark.
+
+        Order matters: the device announces itself to the adb server, and its activation calls go
+        to the activation server, so the servers come first. ServiceDown when something cannot be
+        brought back (the scenario is then not run on a broken lab).
+        """
+        if self.lost is not None:  # do not pay another failed boot per scenario
+            raise ServiceDown(f"device {self.handle.serial}", self.lost)
+        self._revive_adb_server()
+        self._revive_activation_server()
+        self._revive_device()
+        return self.journal.mark()
+
+    def after_scenario(self, mark: int) -> None:
+        """ServiceDown if a service died or was restarted (by any worker) while the scenario ran."""
+        restarts = self.journal.since(mark)
+        down = [name for name, alive in self._service_probes() if not alive()]
+        if down or restarts:
+            detail = "; ".join([f"{name} is down" for name in down] + restarts)
+            raise ServiceDown("lab", f"a service of the run failed while this scenario ran, so its outcome "
+                                     f"is not a verdict: {detail}")
+
+    def _service_probes(self) -> list[tuple[str, Callable[[], bool]]]:
+        probes: list[tuple[str, Callable[[], bool]]] = [
+            (f"adb server :{self.handle.adb_server_port}",
+             lambda: health.adb_server_alive(self.handle.adb_server_port, self.handle.adb_host))]
+        address = _host_port(self.handle.activation_url)
+        if address is not None:
+            probes.append((f"activation server {self.handle.activation_url}", lambda: health.http_alive(*address)))
+        return probes
+
+    def _revive_adb_server(self) -> None:
+        port = self.handle.adb_server_port
+        if health.adb_server_alive(port, self.handle.adb_host):
+            return
+        with health.file_lock(self._run_dir / "adb-server.lock"):
+            if health.adb_server_alive(port, self.handle.adb_host):
+                return  # another worker brought it back meanwhile
+            try:
+                start_adb_server(port)
+            except (BackendError, OSError, subprocess.TimeoutExpired) as exc:
+                raise ServiceDown(f"adb server :{port}", f"down and could not be restarted: {exc}") from exc
+            self.journal.record(f"adb server :{port}", "was down; restarted")
+        # emulators re-announce themselves within a second of the server coming back
+        if not wait_for_listed(_adb_client(self.handle), self.handle.serial, 15.0):
+            announce_emulator(port, int(self.handle.console_port or 0) + 1)
+
+    def _revive_activation_server(self) -> None:
+        address = _host_port(self.handle.activation_url)
+        if address is None or health.http_alive(*address):
+            return
+        name = f"activation server {self.handle.activation_url}"
+        with health.file_lock(self._run_dir / "activation-server.lock"):
+            if health.http_alive(*address):
+                return
+            pid = health.pid_from_file(self._run_dir / ACTIVATION_PIDFILE)
+            if pid is not None and health.process_state(pid) == "T":
+                stop_pid(self._run_dir / ACTIVATION_PIDFILE, (b"activation-server",))  # stopped: replace it
+            log = self._run_dir / "activation-server.log"
+            proc = spawn(activation_argv(self._run_dir, address[1]), log, dict(os.environ), with_parent=False)
+            (self._run_dir / ACTIVATION_PIDFILE).write_text(str(proc.pid))
+            try:
+                wait_for(lambda: proc.poll() is None and health.http_alive(*address), 15, name)
+            except BackendError as exc:
+                raise ServiceDown(name, f"down and could not be restarted: {exc}\n{_tail(log)}") from exc
+            self.journal.record(name, "was down; restarted on the same port")
+
+    def _revive_device(self) -> None:
+        problem = self._device_problem()
+        if problem is None:
+            return
+        try:
+            self.fresh_device(self._session, self.handle.firmware, self.handle.props.get("device.profile"),
+                              int(self.handle.props.get("sim.slots", "1")))
+        except Exception as exc:  # whatever stopped the restart, the device is gone
+            self.lost = f"{problem}; it could not be replaced: {exc}"
+            self.journal.record(f"device {self.handle.serial}", self.lost)
+            raise ServiceDown(f"device {self.handle.serial}", self.lost) from exc
+        self.journal.record(f"device {self.handle.serial}", f"{problem}; replaced by a restarted emulator")
+
+    def _device_problem(self) -> str | None:
+        """Why this device cannot run a scenario now, or None when it answers a shell command."""
+        pid = health.pid_from_file(Path(str(self.handle.data_dir)) / "emulator.pid")
+        state = health.process_state(pid) if pid is not None else None
+        if pid is not None and state in (None, "Z", "X"):
+            return f"its emulator process {pid} is gone"
+        if state == "T":
+            return f"its emulator process {pid} is stopped"
+        try:
+            out = _adb_client(self.handle).device(self.handle.serial).shell(
+                ["echo", "alive"], timeout=DEVICE_PROBE_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 -- adbutils raises several types for a dead link
+            return f"it does not answer over adb ({exc or type(exc).__name__})"
+        return None if str(out).strip() == "alive" else f"`echo alive` printed {str(out)[:80]!r}"
 
     def proxy_for_country(self, country: str | None) -> str | None:
         """A proxy exiting in `country`: the user's (`--exit-proxy`), else a local stand-in that

@@ -40,7 +40,7 @@ from harness.errors import (
 from harness.evidence import Evidence
 from harness.notice import NoticeObservation, decision_bound, wait_absent_stable, wait_present
 from harness.profile_match import Choice, ProfileSource
-from harness.profiles import FirmwareProfile, wizard_options
+from harness.profiles import FirmwareProfile, NoticeProfile, wizard_options
 from harness.safe_regex import user_regex
 from harness.scenario.model import (
     ActivateStep,
@@ -70,6 +70,10 @@ from harness.spoof import Spoofer, SpoofUnsupported
 from harness.wizard import walk_wizard
 
 WAIT_CAP_SECONDS = 2.0  # a `wait` really sleeps at most this long; the device clock does the rest
+# the longest each step kind may take on a healthy device (a boot, a wizard walk); others: DEFAULT
+STEP_BUDGET_SECONDS = {"reset": 150.0, "factory-reset": 150.0, "reboot": 150.0, "sim": 150.0,
+                       "activate": 240.0}
+DEFAULT_STEP_BUDGET = 60.0
 
 
 class Oracle(Protocol):
@@ -83,6 +87,29 @@ class Oracle(Protocol):
 
 class OracleUnavailable(InfrastructureError):
     """`expect: policy` was asked for but no oracle is installed."""
+
+
+class ScenarioOverran(InfrastructureError):
+    """The scenario took longer than its steps can take on a healthy device: the lab is hung."""
+
+
+def scenario_deadline(scenario: Scenario, notice: NoticeProfile) -> float:
+    """Seconds the whole scenario may take: the sum of its steps' budgets.
+
+    Every device call has its own deadline; this bounds the sum, so a device that answers just
+    slowly enough to dodge each call's deadline still ends the scenario as an infrastructure error.
+    """
+    total = 0.0
+    for step in scenario.steps:
+        if isinstance(step, ExpectStep):
+            bound = notice.decision.undecided_settle_seconds if notice.decision else 0.0
+            total += (step.timeout if step.timeout is not None else notice.timeout_seconds) + bound + \
+                (step.settle if step.settle is not None else notice.settle_seconds) + DEFAULT_STEP_BUDGET
+        elif isinstance(step, WaitStep):
+            total += min(step.seconds, WAIT_CAP_SECONDS) + DEFAULT_STEP_BUDGET
+        else:
+            total += STEP_BUDGET_SECONDS.get(step.kind, DEFAULT_STEP_BUDGET)
+    return total
 
 
 @dataclass
@@ -140,8 +167,13 @@ class ScenarioRunner:
         started = time.monotonic()
         try:
             self._begin()
+            budget = scenario_deadline(self.scenario, self.profile.notice)
             for step in self.scenario.steps:
                 self._run_step(step)
+                if time.monotonic() - started > budget:
+                    raise ScenarioOverran(f"{self.scenario.where(step)}: the scenario ran past its deadline of "
+                                          f"{budget:.0f}s (the sum of its steps' budgets): the lab is too slow "
+                                          f"or hung; not judged")
         except CapabilityMissing:
             raise  # a skip, not a failure: no failure evidence needed
         except BaseException as exc:
