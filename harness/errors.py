@@ -125,9 +125,11 @@ class ConsoleError(InfrastructureError):
     """The emulator console answered ``KO: ...`` (or nothing) to a command."""
 
     def __init__(self, command: str, reply: str) -> None:
-        self.command = command
-        self.reply = reply
-        super().__init__(f"console command {command!r} failed: {reply.strip() or '(no reply)'}")
+        from harness.redact import redact  # the console token must not travel in a message
+
+        self.command = redact(command)
+        self.reply = redact(reply)
+        super().__init__(f"console command {self.command!r} failed: {self.reply.strip() or '(no reply)'}")
 
 
 class CapabilityMissing(InfrastructureError):

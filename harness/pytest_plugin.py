@@ -38,6 +38,7 @@ import pytest
 from harness.backends.base import Backend, BackendOptions, DeviceHandle, WatchedLab, load_backend
 from harness.errors import CapabilityMissing, HarnessError, ProductDefect
 from harness.pool import DevicePool, devices_needed
+from harness.redact import install_log_redaction, redact
 
 # --------------------------------------------------------------------------------------------
 # Hook specifications
@@ -131,6 +132,7 @@ OUTCOME_KEY = pytest.StashKey[Any]()  # per item: the runtime's Outcome
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario loaded from a YAML file")
+    install_log_redaction()  # no console token in any log line (harness.redact)
     state = HarnessState(config)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "harness-state")
@@ -283,7 +285,7 @@ class HarnessState:
         path = self.config.getoption("harness_summary")
         if path and self.role != "worker":
             with open(path, "a", encoding="utf-8") as out:
-                out.write(json.dumps(event) + "\n")
+                out.write(redact(json.dumps(event)) + "\n")  # the CLI's table and log come from here
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.role == "single":

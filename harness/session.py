@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import adbutils
 
-from harness.console import ConsoleClient
+from harness.console import ConsoleClient, read_token
 from harness.errors import ConsoleError, DeviceError, HarnessError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -265,6 +265,8 @@ class DeviceSession:
         self.device = LowLatencyDevice(client, serial=serial)
         self.console_port = console_port
         self.console_token_path = console_token_path
+        if console_token_path is not None:
+            read_token(console_token_path)  # registers it as a secret before any evidence is taken
         self.services = ServiceManager()
         self.on_reboot: list[Callable[[], None]] = []  # e.g. the spoofer re-applies radio props
         self._facts: DeviceFacts | None = None
