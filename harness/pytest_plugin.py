@@ -134,10 +134,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario loaded from a YAML file")
     install_log_redaction()  # no console token in any log line (harness.redact)
     state = HarnessState(config)
+    if state.role != "worker":
+        _check_policy_option(config)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "harness-state")
     if state.role == "controller":
         config.pluginmanager.register(ControllerHooks(state), "harness-controller")
+
+
+def _check_policy_option(config: pytest.Config) -> None:
+    """A bad --policy is a usage error, shown before any device starts (not 'exited with 3')."""
+    policy = config.getoption("policy", None)
+    if not policy or config.getoption("backend", "virtual") != "virtual":
+        return
+    from harness.backends.base import BackendError
+    from harness.backends.virtual import check_policy
+
+    try:
+        check_policy(policy)
+    except BackendError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _role(config: pytest.Config) -> str:

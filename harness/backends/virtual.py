@@ -440,6 +440,22 @@ def _with_modem_files(handle: DeviceHandle, sims: tuple[SimSpec, ...]) -> Device
     return replace(handle, avd=name, props=props)
 
 
+def check_policy(policy: str) -> None:
+    """BackendError naming the file and key when the emulator side refuses `policy`.
+
+    The harness does not import emulator code: it asks the emulator (`virtual-emulator
+    --check-policy`), as a lab would ask its device image, before it starts anything.
+    """
+    try:
+        result = subprocess.run([tool_path("virtual-emulator"), "--check-policy", policy], capture_output=True,
+                                text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackendError(f"--policy {policy}: cannot ask the virtual emulator to check it: {exc}") from exc
+    if result.returncode != 0:
+        lines = [line.removeprefix("ERROR").strip(" |") for line in result.stderr.splitlines() if line.strip()]
+        raise BackendError(f"--policy {policy}: {lines[-1] if lines else f'refused (exit {result.returncode})'}")
+
+
 def activation_argv(work_dir: Path, port: int) -> list[str]:
     return [tool_path("activation-server"), "--port", str(port), "--db", str(work_dir / "activation.db")]
 
