@@ -202,14 +202,42 @@ class DeviceOps(Protocol):
 # The session
 # ---------------------------------------------------------------------------------------------
 
+class PrivateServerConnection(adbutils.AdbConnection):
+    """A connection to one private adb server that never starts a server itself.
+
+    When a connect fails (refused, or 3 s without an answer on a loaded machine) adbutils runs
+    `adb start-server` with the environment it has: without ANDROID_ADB_SERVER_PORT that starts a
+    server on the default port 5037, which the harness must never touch, and it still fails on the
+    private port. Restarting the private server is the backend's job (harness.backends.health).
+    """
+
+    def _safe_connect(self) -> socket.socket:
+        sock: socket.socket = self._create_socket()
+        return sock
+
+
 class VersionCachingClient(adbutils.AdbClient):
-    """An adb client that asks the server's version once.
+    """An adb client that asks the server's version once, and never starts a server.
 
     adbutils asks it before every transport it opens by serial (to pick `host:tport:serial:`), on a
     connection of its own that it closes with a 10 ms sleep: half of each shell call's cost.
     """
 
     _version: int | None = None
+
+    def make_connection(self, timeout: float | None = None) -> adbutils.AdbConnection:
+        timeout = timeout or self._socket_timeout
+        try:
+            conn = PrivateServerConnection(self.host, self.port)
+        except TimeoutError:
+            raise adbutils.AdbTimeout("connect to adb server timeout") from None
+        if timeout:
+            conn.conn.settimeout(timeout)
+        return conn
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5037, socket_timeout: float | None = None) -> None:
+        super().__init__(host, port, socket_timeout=socket_timeout)
+        self._socket_timeout = socket_timeout
 
     def server_version(self) -> int:
         if self._version is None:

@@ -218,9 +218,9 @@ class EmulatorProcess:
 
 
 def _adb_client(handle: DeviceHandle) -> Any:
-    import adbutils
+    from harness.session import VersionCachingClient  # never starts a server on the default port
 
-    return adbutils.AdbClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
+    return VersionCachingClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
 
 
 def wait_for_listed(adb: Any, serial: str, timeout: float) -> bool:
