@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -123,6 +124,8 @@ def run(
     avd: Annotated[list[str] | None, typer.Option(help="sdk backend: [FIRMWARE=]AVD name (repeatable)")] = None,
 ) -> None:
     """Run scenarios on devices and print a summary; exit code 0 only if every scenario passed."""
+    if policy and backend == "virtual":
+        _check_policy_or_exit(policy)
     req = RunRequest(tuple(paths or ["scenarios"]), workers, keyword, marker, backend, alluredir, devices,
                      tuple(serial or ()), policy, tuple(exit_proxy or ()), profile, profiles,
                      device_props=tuple(device_prop or ()), sdk=sdk, avds=tuple(avd or ()))
@@ -133,6 +136,18 @@ def run(
         _, records = read_events(events)
     _print_summary(records, code, req, log)
     raise typer.Exit(code)
+
+
+def _check_policy_or_exit(policy: str) -> None:
+    """A bad --policy is reported here, on the console, before pytest or any device starts."""
+    from harness.backends.base import BackendError
+    from harness.backends.virtual import check_policy
+
+    try:
+        check_policy(policy)
+    except BackendError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(4) from None  # pytest's usage-error code
 
 
 def _run_pytest(req: RunRequest, events: Path, log: Path) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Self
 
 from harness.errors import ConsoleError
+from harness.redact import register_secret
 
 DEFAULT_TOKEN_PATH = Path.home() / ".emulator_console_auth_token"
 _SERIAL = re.compile(r"^emulator-(\d+)$")
@@ -35,11 +36,16 @@ def console_port_from_serial(serial: str) -> int | None:
 
 
 def read_token(path: Path = DEFAULT_TOKEN_PATH) -> str | None:
-    """The console token, or None when the file is missing; an empty file means no auth."""
+    """The console token, or None when the file is missing; an empty file means no auth.
+
+    The token is registered as a secret (harness.redact): no message, report or log may show it.
+    """
     try:
-        return path.read_text().strip()
+        token = path.read_text().strip()
     except FileNotFoundError:
         return None
+    register_secret(token)
+    return token
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +125,7 @@ class ConsoleClient:
         self.host = host
         self.timeout = timeout
         self.token_path = token_path or DEFAULT_TOKEN_PATH
+        read_token(self.token_path)  # known as a secret before anything is logged or attached
         self._sock: socket.socket | None = None
         self._reader = ReplyReader()
 
@@ -163,9 +170,13 @@ class ConsoleClient:
             raise ConsoleError(command, reply.text())
         return list(reply.lines)
 
-    def request(self, command: str, timeout: float | None = None) -> Reply:
-        """Send one command and return its raw Reply (OK or KO) without judging it."""
+    def request(self, command: str, timeout: float | None = None, *, shown: str | None = None) -> Reply:
+        """Send one command and return its raw Reply (OK or KO) without judging it.
+
+        `shown` is how errors name the command when the command itself holds a secret (`auth`).
+        """
         payload = encode_command(command)
+        name = shown or command
         if self._sock is None:
             self.connect()
         try:
@@ -173,8 +184,8 @@ class ConsoleClient:
             self._sock.sendall(payload)
         except OSError as exc:
             self.close()
-            raise ConsoleError(command, f"console connection lost: {exc}") from exc
-        return self._read_reply(command, timeout or self.timeout)
+            raise ConsoleError(name, f"console connection lost: {exc}") from None
+        return self._read_reply(name, timeout or self.timeout)
 
     def ping(self) -> bool:
         return self.command("ping") == ["I am alive!"]
@@ -202,7 +213,7 @@ class ConsoleClient:
         token = read_token(self.token_path)
         if token is None:
             raise ConsoleError("auth", f"console wants a token but {self.token_path} does not exist")
-        reply = self.request(f"auth {token}")
+        reply = self.request(f"auth {token}", shown="auth <token>")
         if not reply.ok:
             raise ConsoleError("auth <token>", reply.text())
 

@@ -89,6 +89,24 @@ class DeviceError(InfrastructureError):
         super().__init__(f"<Device|{serial or '?'}> {msg}")
 
 
+class UndecidedDevice(DeviceError):
+    """The device stayed undecided past its profile's decision bound although it was online.
+
+    Its answer never came (typically the activation server is down or unreachable): judging
+    "unlocked" or "locked" from the screen would be judging the lab, so this is never a verdict.
+    """
+
+
+class ServiceDown(InfrastructureError):
+    """A service the harness started for the run (activation server, adb server, an emulator) was
+    down or restarted while a scenario ran, or could not be brought back."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        self.service = service
+        self.detail = detail
+        super().__init__(f"{service}: {detail}")
+
+
 class SpoofMismatch(InfrastructureError):
     """A spoofed signal read back different from what was set: the run cannot be trusted."""
 
@@ -107,9 +125,11 @@ class ConsoleError(InfrastructureError):
     """The emulator console answered ``KO: ...`` (or nothing) to a command."""
 
     def __init__(self, command: str, reply: str) -> None:
-        self.command = command
-        self.reply = reply
-        super().__init__(f"console command {command!r} failed: {reply.strip() or '(no reply)'}")
+        from harness.redact import redact  # the console token must not travel in a message
+
+        self.command = redact(command)
+        self.reply = redact(reply)
+        super().__init__(f"console command {self.command!r} failed: {self.reply.strip() or '(no reply)'}")
 
 
 class CapabilityMissing(InfrastructureError):
@@ -154,6 +174,8 @@ __all__ = [
     "ProductDefect",
     "ProfileError",
     "ScenarioError",
+    "ServiceDown",
     "SpoofMismatch",
+    "UndecidedDevice",
     "VerdictMismatch",
 ]

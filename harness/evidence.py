@@ -19,6 +19,7 @@ import allure
 from allure_commons._allure import StepContext  # a step with parameters (allure.step has none)
 
 from harness.errors import ProductDefect
+from harness.redact import redact, redact_bytes
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Evidence:
     @contextmanager
     def step(self, title: str, params: dict[str, Any] | None = None) -> Iterator[StepRecord]:
         """An Allure step with parameters; records pass/fail of the block."""
-        shown = {key: _show(value) for key, value in (params or {}).items()}
+        shown = {key: redact(_show(value)) for key, value in (params or {}).items()}
+        title = redact(title)
         record = StepRecord(title, shown)
         self.steps.append(record)
         with self._allure_step(title, shown):
@@ -58,7 +60,7 @@ class Evidence:
                 record.status, record.error = "failed", str(exc)
                 raise
             except BaseException as exc:
-                record.status, record.error = "broken", str(exc)
+                record.status, record.error = "broken", redact(str(exc))
                 raise
         record.status = "passed"
 
@@ -95,6 +97,10 @@ class Evidence:
         return StepContext(title, params)
 
     def _attach(self, attachment: Attachment) -> None:
+        # a device log or a reply may carry a credential the harness handed the device
+        body = attachment.body if attachment.kind == "png" else \
+            redact_bytes(attachment.body) if isinstance(attachment.body, bytes) else redact(attachment.body)
+        attachment = Attachment(redact(attachment.name), attachment.kind, body)
         self.attachments.append(attachment)
         if not self._allure_on():
             return

@@ -15,23 +15,29 @@ What a notice and the home screen look like comes from a `NoticeProfile` (YAML d
 selector dicts, matched here against the dump's nodes.
 
 A profile may also name a *decision sign* (a system property the lock service sets when it has
-decided). Both waits then read it while the home screen shows: "no notice" counts as settled only
-once the decision is in (or, while it is not, after the profile's longer undecided settle period),
-so a slow activation reply cannot be mistaken for "unlocked"; and a present-wait ends early, as a
-miss, once the device has decided "unlocked" and stayed on the home screen for the settle period.
+decided). Both waits then read it while the home screen shows and classify it (`decision_state`):
+decided unlocked, decided locked, undecided (the service is still waiting for its answer), or absent
+(this device shows no sign: no lock service). "No notice" counts as settled only once the decision
+is in; a device still undecided after the profile's *decision bound* ends the wait with that state,
+and the runner, not this module, says what it means (an infrastructure error when the device was
+online: its answer never came, e.g. the activation server is down; the expected state when the
+scenario itself took the device offline). A device that decided "locked" keeps the absent-wait
+going until the notice shows or the timeout passes. A present-wait ends early, as a miss, once the
+device has decided "unlocked" and stayed on the home screen for the settle period, or has stayed
+undecided past the bound.
 """
 
 from __future__ import annotations
 
-import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from harness.errors import DeviceError
-from harness.profiles import NoticeProfile
+from harness.profiles import DecisionSign, NoticeProfile
+from harness.safe_regex import user_regex
 
 _SYSTEM_UI = "com.android.systemui"
 # uiautomator2 selector keys -> attributes of a hierarchy dump's <node>
@@ -69,11 +75,16 @@ class NoticeObservation:
     elapsed: float = 0.0
     top_package: str | None = None
     decision: str | None = None  # the profile's decision sign as last read, if it has one
+    decision_state: DecisionState | None = None  # what that value means (None: no sign profiled)
+
+    @property
+    def undecided(self) -> bool:
+        return self.decision_state == "undecided"
 
     def describe(self) -> str:
         if self.present:
             return f"notice shown (title {self.title!r}, body {self.body!r}, locale {self.locale or '?'})"
-        decided = f", decision {self.decision!r}" if self.decision is not None else ""
+        decided = f", decision {self.decision!r} ({self.decision_state})" if self.decision is not None else ""
         if self.home:
             return f"no notice, home screen shown ({self.checks} checks over {self.elapsed:.1f}s{decided})"
         return f"no notice, but the home screen was not reached (top package {self.top_package!r})"
@@ -91,7 +102,7 @@ def node_matches(node: ET.Element, selector: Mapping[str, Any]) -> bool:
             if str(want) not in node.get(_CONTAINS[key], ""):
                 return False
         elif key in _MATCHES:
-            if not re.fullmatch(str(want), node.get(_MATCHES[key], "")):
+            if not user_regex(str(want)).fullmatch(node.get(_MATCHES[key], "")):
                 return False
         else:
             raise ValueError(f"selector key {key!r} is not supported by the hierarchy matcher")
@@ -133,7 +144,7 @@ def match_locale(title: str | None, body: str | None, profile: NoticeProfile) ->
 
 
 def _squash(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    return " ".join((text or "").split())
 
 
 @dataclass
@@ -157,10 +168,33 @@ def _observation(state: ScreenState, profile: NoticeProfile, checks: int, starte
                  now: float, decision: str | None = None) -> NoticeObservation:
     locale = match_locale(state.title, state.body, profile) if state.notice else None
     return NoticeObservation(state.notice, state.home, state.title, state.body, locale, checks,
-                             now - started, state.top_package, decision)
+                             now - started, state.top_package, decision,
+                             decision_state(profile.decision, decision))
 
 
 DecisionReader = Callable[[], str]  # reads the profile's decision property from the device
+DecisionState = Literal["unlocked", "locked", "undecided", "absent"]
+
+
+def decision_state(sign: DecisionSign | None, value: str | None) -> DecisionState | None:
+    """What a read decision sign means; None when there is no sign or it was not read.
+
+    An empty value is "absent": the device has no lock service to decide (a custom ROM), which is
+    no more a lab fault than a firmware without a sign. Any other value that is not a decision is
+    "undecided" (e.g. `pending`).
+    """
+    if sign is None or value is None:
+        return None
+    if value in sign.unlocked:
+        return "unlocked"
+    if value in sign.locked:
+        return "locked"
+    return "undecided" if value.strip() else "absent"
+
+
+def decision_bound(sign: DecisionSign) -> float:
+    """The longest the profile says a decision takes once the home screen shows."""
+    return sign.undecided_settle_seconds
 
 
 def _read_decision(state: ScreenState, read: DecisionReader | None) -> str | None:
@@ -169,25 +203,33 @@ def _read_decision(state: ScreenState, read: DecisionReader | None) -> str | Non
 
 
 def wait_present(session: ScreenSource, profile: NoticeProfile, timeout: float,
-                 waiter: Waiter | None = None, decision: DecisionReader | None = None) -> NoticeObservation:
+                 waiter: Waiter | None = None, decision: DecisionReader | None = None,
+                 undecided_ends: bool = True) -> NoticeObservation:
     """Poll until the notice is on screen or `timeout` passes; the last observation either way.
 
     With a decision sign, a device that has decided "unlocked" and stayed on the home screen for
-    the settle period ends the wait early: the notice is not coming.
+    the settle period ends the wait early: the notice is not coming. So does one that stayed
+    undecided past the decision bound (unless `undecided_ends` is False: the caller knows the
+    device is offline and a decision may come late): its answer is not coming either.
     """
     w = waiter or Waiter()
     sign = profile.decision if decision is not None else None
     started = w.clock()
     checks = 0
     unlocked_since: float | None = None
+    undecided_since: float | None = None
     while True:
         state = w.observe(session, profile)
         checks += 1
         now = w.clock()
         value = _read_decision(state, decision)
-        unlocked = sign is not None and value in sign.unlocked
-        unlocked_since = (unlocked_since if unlocked_since is not None else now) if unlocked else None
-        gave_up = unlocked_since is not None and now - unlocked_since >= profile.settle_seconds
+        meaning = decision_state(sign, value)
+        unlocked_since = (unlocked_since if unlocked_since is not None else now) if meaning == "unlocked" else None
+        undecided_since = (undecided_since if undecided_since is not None else now) \
+            if meaning == "undecided" else None
+        gave_up = (unlocked_since is not None and now - unlocked_since >= profile.settle_seconds) or (
+            undecided_ends and sign is not None and undecided_since is not None
+            and now - undecided_since >= decision_bound(sign))
         if state.notice or gave_up or now - started >= timeout:
             return _observation(state, profile, checks, started, now, value)
         w.sleep(w.interval)
@@ -221,8 +263,10 @@ def wait_absent_stable(session: ScreenSource, profile: NoticeProfile, settle: fl
             stable_since = now if stable_since is None else stable_since
             stable_checks += 1
             value = _read_decision(state, decision)
-            needed = settle if sign is None or sign.is_final(value) else max(settle, sign.undecided_settle_seconds)
-            if now - stable_since >= needed and stable_checks >= min_checks:
+            meaning = decision_state(sign, value)
+            needed = settle if sign is None or meaning == "unlocked" else max(settle, decision_bound(sign))
+            # decided "locked": the notice must follow; wait for it (or the timeout) instead
+            if meaning != "locked" and now - stable_since >= needed and stable_checks >= min_checks:
                 return _observation(state, profile, checks, started, now, value)
         else:
             stable_since, stable_checks = None, 0

@@ -31,6 +31,7 @@ from pydantic import (
 
 from harness.capabilities import check_capabilities
 from harness.errors import ProfileError
+from harness.safe_regex import check_regex, user_regex
 
 _VAR = re.compile(r"\$\{(\w+)\}")
 SHIPPED = "harness.data.profiles"
@@ -41,8 +42,7 @@ class _Frozen(BaseModel):
 
 
 def _check_regex(value: str) -> str:
-    re.compile(value)
-    return value
+    return check_regex(value)  # profile texts are user patterns too: linear-time RE2
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ class TextPattern(_Frozen):
     _v_body = field_validator("body")(_check_regex)
 
     def matches(self, title: str, body: str) -> bool:
-        return bool(re.search(self.title, title)) and bool(re.search(self.body, body))
+        return bool(user_regex(self.title).search(title)) and bool(user_regex(self.body).search(body))
 
 
 class LogSign(_Frozen):

@@ -35,9 +35,10 @@ from typing import Any
 
 import pytest
 
-from harness.backends.base import Backend, BackendOptions, DeviceHandle, load_backend
+from harness.backends.base import Backend, BackendOptions, DeviceHandle, WatchedLab, load_backend
 from harness.errors import CapabilityMissing, HarnessError, ProductDefect
 from harness.pool import DevicePool, devices_needed
+from harness.redact import install_log_redaction, redact
 
 # --------------------------------------------------------------------------------------------
 # Hook specifications
@@ -141,11 +142,28 @@ OUTCOME_KEY = pytest.StashKey[Any]()  # per item: the runtime's Outcome
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario loaded from a YAML file")
+    install_log_redaction()  # no console token in any log line (harness.redact)
     state = HarnessState(config)
+    if state.role != "worker":
+        _check_policy_option(config)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "harness-state")
     if state.role == "controller":
         config.pluginmanager.register(ControllerHooks(state), "harness-controller")
+
+
+def _check_policy_option(config: pytest.Config) -> None:
+    """A bad --policy is a usage error, shown before any device starts (not 'exited with 3')."""
+    policy = config.getoption("policy", None)
+    if not policy or config.getoption("backend", "virtual") != "virtual":
+        return
+    from harness.backends.base import BackendError
+    from harness.backends.virtual import check_policy
+
+    try:
+        check_policy(policy)
+    except BackendError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _role(config: pytest.Config) -> str:
@@ -294,7 +312,7 @@ class HarnessState:
         path = self.config.getoption("harness_summary")
         if path and self.role != "worker":
             with open(path, "a", encoding="utf-8") as out:
-                out.write(json.dumps(event) + "\n")
+                out.write(redact(json.dumps(event)) + "\n")  # the CLI's table and log come from here
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.role == "single":
@@ -528,8 +546,19 @@ def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> 
 
     ops = device.ops
     evidence = Evidence(use_allure=bool(item.config.getoption("allure_report_dir", None)))
+    watch = ops if isinstance(ops, WatchedLab) else None  # health checks: harness/backends/health.py
     try:
-        return run_scenario(scenario, ops.current_session(), ops, evidence, profiles=profile_source(item.config))
+        mark = watch.before_scenario() if watch is not None else 0
+        try:
+            outcome = run_scenario(scenario, ops.current_session(), ops, evidence,
+                                   profiles=profile_source(item.config))
+        except BaseException as exc:
+            if watch is not None and isinstance(exc, Exception):
+                watch.after_scenario(mark)  # a lab outage outranks whatever the scenario said
+            raise
+        if watch is not None:
+            watch.after_scenario(mark)
+        return outcome
     finally:
         facts = item.config.stash[STATE_KEY].facts.setdefault(device.handle.serial, {})
         facts.update(evidence.environment)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import adbutils
 
-from harness.console import ConsoleClient
+from harness.console import ConsoleClient, read_token
 from harness.errors import ConsoleError, DeviceError, HarnessError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +38,9 @@ _PROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
 _ROOT_REFUSED = "cannot run as root"
 # How rooted phones take a command: Magisk/SuperSU's `su -c CMD`, AOSP's debug su `su 0 sh -c CMD`.
 SU_FORMS = (("su", "-c"), ("su", "0", "sh", "-c"))
+ADB_CALL_DEADLINE = 30.0  # seconds any one adb server exchange may take
+HUNG_DEVICE_DEADLINE = 3.0  # per call, once a device has been seen hung
+LONGEST_DEVICE_CALL = 120.0  # a device call asking for more than this gets the session's deadline
 
 
 class DeviceKind(Enum):
@@ -199,14 +202,42 @@ class DeviceOps(Protocol):
 # The session
 # ---------------------------------------------------------------------------------------------
 
+class PrivateServerConnection(adbutils.AdbConnection):
+    """A connection to one private adb server that never starts a server itself.
+
+    When a connect fails (refused, or 3 s without an answer on a loaded machine) adbutils runs
+    `adb start-server` with the environment it has: without ANDROID_ADB_SERVER_PORT that starts a
+    server on the default port 5037, which the harness must never touch, and it still fails on the
+    private port. Restarting the private server is the backend's job (harness.backends.health).
+    """
+
+    def _safe_connect(self) -> socket.socket:
+        sock: socket.socket = self._create_socket()
+        return sock
+
+
 class VersionCachingClient(adbutils.AdbClient):
-    """An adb client that asks the server's version once.
+    """An adb client that asks the server's version once, and never starts a server.
 
     adbutils asks it before every transport it opens by serial (to pick `host:tport:serial:`), on a
     connection of its own that it closes with a 10 ms sleep: half of each shell call's cost.
     """
 
     _version: int | None = None
+
+    def make_connection(self, timeout: float | None = None) -> adbutils.AdbConnection:
+        timeout = timeout or self._socket_timeout
+        try:
+            conn = PrivateServerConnection(self.host, self.port)
+        except TimeoutError:
+            raise adbutils.AdbTimeout("connect to adb server timeout") from None
+        if timeout:
+            conn.conn.settimeout(timeout)
+        return conn
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5037, socket_timeout: float | None = None) -> None:
+        super().__init__(host, port, socket_timeout=socket_timeout)
+        self._socket_timeout = socket_timeout
 
     def server_version(self) -> int:
         if self._version is None:
@@ -215,16 +246,38 @@ class VersionCachingClient(adbutils.AdbClient):
 
 
 class LowLatencyDevice(adbutils.AdbDevice):
-    """An adbutils device whose device-side connections send small writes at once.
+    """An adbutils device whose device-side connections send small writes at once, with a deadline.
 
     uiautomator2 posts each JSON-RPC call with http.client, which writes the headers and the body
     separately; without TCP_NODELAY, Nagle holds the body until the adb server acknowledges the
     headers, which Linux delays by 40 ms. That stall dominated every UI call (see bench/README.md).
+
+    uiautomator2 hands these sockets to http.client without a timeout (its own HTTP timeout, 300 s,
+    never reaches a socket made by adb), so a stopped device held a UI call for as long as it was
+    stopped. Every device-side socket gets `deadline` instead: longer than the longest server-side
+    wait the harness asks for (a wizard element wait), far shorter than a hang.
     """
+
+    deadline: float = 30.0
+    _streaming = False  # a stream shell (u2's server process) lives as long as it likes
+
+    def open_transport(self, command: str | None = None, timeout: float | None = None) -> Any:
+        # adbutils' own default is 10 minutes; a call that wants longer says so (up to 2 minutes)
+        if not self._streaming and (timeout is None or timeout > LONGEST_DEVICE_CALL):
+            timeout = self.deadline
+        return super().open_transport(command, timeout=timeout)
+
+    def shell(self, cmdargs: Any, stream: bool = False, *args: Any, **kwargs: Any) -> Any:
+        self._streaming = stream
+        try:
+            return super().shell(cmdargs, stream, *args, **kwargs)
+        finally:
+            self._streaming = False
 
     def create_connection(self, network: Any, address: Any) -> socket.socket:
         sock: socket.socket = super().create_connection(network, address)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self.deadline)
         return sock
 
 
@@ -235,9 +288,13 @@ class DeviceSession:
                  console_token_path: Path | None) -> None:
         self.serial = serial
         self.adb = adb
-        self.device = LowLatencyDevice(VersionCachingClient(adb.host, adb.port), serial=serial)
+        # every call through the adb server has a deadline too (adbutils' default is none)
+        client = VersionCachingClient(adb.host, adb.port, socket_timeout=ADB_CALL_DEADLINE)
+        self.device = LowLatencyDevice(client, serial=serial)
         self.console_port = console_port
         self.console_token_path = console_token_path
+        if console_token_path is not None:
+            read_token(console_token_path)  # registers it as a secret before any evidence is taken
         self.services = ServiceManager()
         self.on_reboot: list[Callable[[], None]] = []  # e.g. the spoofer re-applies radio props
         self._facts: DeviceFacts | None = None
@@ -245,6 +302,7 @@ class DeviceSession:
         self._u2: uiautomator2.Device | None = None
         self._is_root = False
         self._su: tuple[str, ...] | None = None  # the su form that answered uid 0, once probed
+        self.unresponsive = False  # a call ran into its deadline (see _note_timeout)
 
     def __repr__(self) -> str:
         return f"<DeviceSession|{self.serial}>"
@@ -291,6 +349,7 @@ class DeviceSession:
         """A pre-quoted line (only from `shell`/`shell_batch`, or harness-written constants)."""
         if root:
             line = self._as_root(line)
+        timeout = min(timeout, self.device.deadline) if self.unresponsive else timeout
         result = self._adb_call(lambda: self.device.shell2(line, timeout=timeout, v2=True), line)
         return ShellResult(args, line, result.output, result.returncode)
 
@@ -309,7 +368,16 @@ class DeviceSession:
         try:
             return call()
         except (adbutils.AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' read of a dropped stream
+            self._note_timeout(exc)
             raise DeviceError(self.serial, f"adb failed on `{what}`: {exc or type(exc).__name__}") from exc
+
+    def _note_timeout(self, exc: BaseException) -> None:
+        """After one call ran into its deadline the device is hung (stopped, wedged): the calls that
+        follow (failure evidence, teardown) get a short deadline, so gathering what can still be had
+        costs seconds, not one full deadline per attachment."""
+        if isinstance(exc, adbutils.AdbTimeout | TimeoutError):
+            self.unresponsive = True
+            self.device.deadline = min(self.device.deadline, HUNG_DEVICE_DEADLINE)
 
     # --- properties and settings -------------------------------------------------------------
     def getprop(self, name: str) -> str:
@@ -456,6 +524,7 @@ class DeviceSession:
         except HarnessError:
             raise
         except Exception as exc:  # u2 raises many unrelated types (HTTP, RPC, adb) for a dead link
+            self._note_timeout(exc)
             self._u2 = None
             raise DeviceError(self.serial, f"uiautomator2 failed on {what}: {exc!r}") from exc
 
@@ -468,7 +537,8 @@ class DeviceSession:
 
     def screenshot_png(self) -> bytes:
         """PNG bytes of the screen via `screencap -p` (no u2 needed, works on the wizard)."""
-        data = self._adb_call(lambda: self.device.shell(["screencap", "-p"], encoding=None), "screencap")
+        data = self._adb_call(lambda: self.device.shell(["screencap", "-p"], encoding=None,
+                                                        timeout=self.device.deadline), "screencap")
         if not data.startswith(b"\x89PNG"):
             raise DeviceError(self.serial, f"screencap returned no PNG ({len(data)} bytes)")
         return bytes(data)

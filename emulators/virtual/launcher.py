@@ -336,6 +336,8 @@ def setup_logging(verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--check-policy"]:
+        return check_policy_command(argv[1:])
     try:
         options = parse_args(argv)
     except UsageError as error:
@@ -355,6 +357,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = run(options)
     _finish_threads()
     return code
+
+
+def check_policy_command(args: Sequence[str]) -> int:
+    """`virtual-emulator --check-policy NAME|PATH`: validate a region-lock policy without booting, so
+    a test lab can refuse a bad `--policy` before it starts any device. Exit 0 and a summary, or 1
+    and `ERROR   | <file>: <key>: <what is wrong>`."""
+    from emulators.virtual.firmware.policy import PolicyError, check_policy
+
+    setup_logging(False)
+    if len(args) != 1:
+        log.error("--check-policy takes one policy name or path")
+        return 1
+    try:
+        policy = check_policy(args[0])
+    except PolicyError as error:
+        log.error("%s", error)
+        return 1
+    print(f"policy {policy.name}: ok (prohibited {', '.join(sorted(policy.prohibited_territories)) or 'nothing'}"
+          f"{'; regions ' + ', '.join(sorted(policy.prohibited_regions)) if policy.prohibited_regions else ''})")
+    return 0
 
 
 def run(options: LaunchOptions) -> int:

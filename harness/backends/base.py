@@ -90,6 +90,20 @@ class Backend(Protocol):
     def device_ops(self, handle: DeviceHandle) -> Any: ...
 
 
+@runtime_checkable
+class WatchedLab(Protocol):
+    """DeviceOps that can check the lab around their device (harness.backends.health).
+
+    `before_scenario()` brings back what died (a dead device is replaced, a dead server restarted)
+    and returns a mark; `after_scenario(mark)` raises ServiceDown if anything failed or was restarted
+    since, because the scenario's outcome then says nothing about the product.
+    """
+
+    def before_scenario(self) -> int: ...
+
+    def after_scenario(self, mark: int) -> None: ...
+
+
 @dataclass(frozen=True)
 class BackendOptions:
     """What the command line says about devices, independent of pytest (the CLI and bench use it)."""

@@ -38,14 +38,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.backends import health
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.exitproxy import ExitProxyPool
+from harness.errors import ServiceDown
 from harness.scenario.model import SimSpec
 
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
 RESERVED_CONSOLE_PORTS = range(5554, 5586)
 TOKEN_NAME = ".emulator_console_auth_token"
+ACTIVATION_PIDFILE = "activation-server.pid"
+JOURNAL_NAME = "lab-restarts.log"
+DEVICE_PROBE_TIMEOUT = 5.0  # a device that cannot run `echo` within this is dead or stopped
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,12 +104,15 @@ def _die_with_parent() -> None:
         pass
 
 
-def spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(argv: list[str], log: Path, env: dict[str, str], *, with_parent: bool = True) -> subprocess.Popen[bytes]:
+    """Start a service. `with_parent=False`: it outlives this process (a shared service one worker
+    restarted for all); whoever tears the run down stops it by its pidfile."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        preexec = _die_with_parent if sys.platform.startswith("linux") and with_parent else None
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, preexec_fn=preexec)  # noqa: PLW1509 -- only prctl, async-signal-safe
+                                env=env, preexec_fn=preexec,  # noqa: PLW1509 -- only prctl, async-signal-safe
+                                start_new_session=not with_parent)
 
 
 def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
@@ -210,9 +218,9 @@ class EmulatorProcess:
 
 
 def _adb_client(handle: DeviceHandle) -> Any:
-    import adbutils
+    from harness.session import VersionCachingClient  # never starts a server on the default port
 
-    return adbutils.AdbClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
+    return VersionCachingClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
 
 
 def wait_for_listed(adb: Any, serial: str, timeout: float) -> bool:
@@ -232,16 +240,26 @@ def _boot_completed(adb: Any, serial: str) -> bool:
 
 def stop_by_pidfile(data_dir: Path) -> None:
     """Stop an emulator a sibling process started (its pid sits in its data dir)."""
-    pidfile = data_dir / "emulator.pid"
+    stop_pid(data_dir / "emulator.pid", (b"virtual-emulator", str(data_dir).encode()))
+
+
+def stop_pid(pidfile: Path, marks: tuple[bytes, ...], grace: float = 5.0) -> None:
+    """SIGTERM the process named in `pidfile` if its command line has every mark (a reused pid is
+    someone else's), SIGKILL it after `grace` (a stopped process never handles SIGTERM)."""
+    pid = health.pid_from_file(pidfile)
     try:
-        pid = int(pidfile.read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if pid else b""
+    except OSError:
         return
-    if b"virtual-emulator" not in cmdline or str(data_dir).encode() not in cmdline:
-        return  # the pid was reused by someone else's process: not ours to kill
-    os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), 10, f"pid {pid} to exit")
+    if pid is None or not all(mark in cmdline for mark in marks):
+        return
+    for sig in (signal.SIGTERM, signal.SIGCONT):
+        os.kill(pid, sig)
+    try:
+        wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), grace, f"pid {pid} to exit")
+    except BackendError:
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not Path(f"/proc/{pid}").exists() or _is_zombie(pid), grace, f"pid {pid} to die")
 
 
 def _is_zombie(pid: int) -> bool:
@@ -315,6 +333,8 @@ class VirtualBackend:
                 stop_by_pidfile(pidfile.parent)
         if self._activation is not None:
             stop_process(self._activation)
+        if self._work_dir is not None:  # a worker may have restarted it after it died
+            stop_pid(self._work_dir / ACTIVATION_PIDFILE, (b"activation-server", str(self._work_dir).encode()))
         if self.adb_server_port is not None:
             _kill_adb_server(self.adb_server_port)
         if self._own_workdir and self._work_dir is not None:
@@ -382,20 +402,14 @@ class VirtualBackend:
             activation_url=self.activation_url, props=props, firmware=firmware)
 
     def _start_adb_server(self) -> None:
-        import adbutils
-
         port = free_port()
-        env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
-        result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
-                                capture_output=True, text=True, timeout=30, check=False)
-        if result.returncode != 0:
-            raise BackendError(f"adb -P {port} start-server failed: {result.stderr.strip()}")
+        start_adb_server(port)
         self.adb_server_port = port
 
     def _start_activation_server(self) -> None:
         log = self.work_dir / "activation-server.log"
-        argv = [tool_path("activation-server"), "--port", "0", "--db", str(self.work_dir / "activation.db")]
-        self._activation = spawn(argv, log, dict(os.environ))
+        self._activation = spawn(activation_argv(self.work_dir, 0), log, dict(os.environ))
+        (self.work_dir / ACTIVATION_PIDFILE).write_text(str(self._activation.pid))
         self.activation_url = wait_for(lambda: self._activation_url(log), 30, "the activation server's URL")
 
     def _activation_url(self, log: Path) -> str | None:
@@ -426,6 +440,36 @@ def _with_modem_files(handle: DeviceHandle, sims: tuple[SimSpec, ...]) -> Device
     return replace(handle, avd=name, props=props)
 
 
+def check_policy(policy: str) -> None:
+    """BackendError naming the file and key when the emulator side refuses `policy`.
+
+    The harness does not import emulator code: it asks the emulator (`virtual-emulator
+    --check-policy`), as a lab would ask its device image, before it starts anything.
+    """
+    try:
+        result = subprocess.run([tool_path("virtual-emulator"), "--check-policy", policy], capture_output=True,
+                                text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackendError(f"--policy {policy}: cannot ask the virtual emulator to check it: {exc}") from exc
+    if result.returncode != 0:
+        lines = [line.removeprefix("ERROR").strip(" |") for line in result.stderr.splitlines() if line.strip()]
+        raise BackendError(f"--policy {policy}: {lines[-1] if lines else f'refused (exit {result.returncode})'}")
+
+
+def activation_argv(work_dir: Path, port: int) -> list[str]:
+    return [tool_path("activation-server"), "--port", str(port), "--db", str(work_dir / "activation.db")]
+
+
+def start_adb_server(port: int) -> None:
+    import adbutils
+
+    env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
+    result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
+                            capture_output=True, text=True, timeout=30, check=False)
+    if result.returncode != 0:
+        raise BackendError(f"adb -P {port} start-server failed: {result.stderr.strip()}")
+
+
 def _kill_adb_server(port: int) -> None:
     import adbutils
 
@@ -450,6 +494,11 @@ def _install_sigterm() -> None:
 # --------------------------------------------------------------------------------------------
 # DeviceOps for the runtime
 # --------------------------------------------------------------------------------------------
+
+def _host_port(url: str | None) -> tuple[str, int] | None:
+    match = re.match(r"https?://([^/:]+):(\d+)", url or "")
+    return (match.group(1), int(match.group(2))) if match else None
+
 
 def firmware_under_test(scenario_firmware: str | None, run_policy: str | None) -> str:
     """The policy a fresh virtual device boots with.
@@ -485,6 +534,7 @@ class VirtualDeviceOps:
         self.handle = handle
         self._session: Any = None
         self.on_restart: list[Callable[[DeviceHandle], None]] = []
+        self.lost: str | None = None  # why this device is gone for good (a replacement failed)
 
     def current_session(self) -> Any:
         if self._session is None:
@@ -541,6 +591,111 @@ class VirtualDeviceOps:
 
     def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
         return self._restarted(session, fresh=False, props={}, sims=sims)
+
+    # --- the lab around this device (harness.backends.health) -------------------------------
+    @property
+    def _run_dir(self) -> Path:
+        return Path(str(self.handle.home)).parent  # the provisioner's work dir: home/ sits in it
+
+    @property
+    def journal(self) -> health.Journal:
+        return health.Journal(self._run_dir / JOURNAL_NAME)
+
+    def before_scenario(self) -> int:
+        """Bring back whatever of this device's lab died since the last scenario; a journal mark.
+
+        Order matters: the device announces itself to the adb server, and its activation calls go
+        to the activation server, so the servers come first. ServiceDown when something cannot be
+        brought back (the scenario is then not run on a broken lab).
+        """
+        if self.lost is not None:  # do not pay another failed boot per scenario
+            raise ServiceDown(f"device {self.handle.serial}", self.lost)
+        self._revive_adb_server()
+        self._revive_activation_server()
+        self._revive_device()
+        return self.journal.mark()
+
+    def after_scenario(self, mark: int) -> None:
+        """ServiceDown if a service died or was restarted (by any worker) while the scenario ran."""
+        restarts = self.journal.since(mark)
+        down = [name for name, alive in self._service_probes() if not alive()]
+        if down or restarts:
+            detail = "; ".join([f"{name} is down" for name in down] + restarts)
+            raise ServiceDown("lab", f"a service of the run failed while this scenario ran, so its outcome "
+                                     f"is not a verdict: {detail}")
+
+    def _service_probes(self) -> list[tuple[str, Callable[[], bool]]]:
+        probes: list[tuple[str, Callable[[], bool]]] = [
+            (f"adb server :{self.handle.adb_server_port}",
+             lambda: health.adb_server_alive(self.handle.adb_server_port, self.handle.adb_host))]
+        address = _host_port(self.handle.activation_url)
+        if address is not None:
+            probes.append((f"activation server {self.handle.activation_url}", lambda: health.http_alive(*address)))
+        return probes
+
+    def _revive_adb_server(self) -> None:
+        port = self.handle.adb_server_port
+        if health.adb_server_alive(port, self.handle.adb_host):
+            return
+        with health.file_lock(self._run_dir / "adb-server.lock"):
+            if health.adb_server_alive(port, self.handle.adb_host):
+                return  # another worker brought it back meanwhile
+            try:
+                start_adb_server(port)
+            except (BackendError, OSError, subprocess.TimeoutExpired) as exc:
+                raise ServiceDown(f"adb server :{port}", f"down and could not be restarted: {exc}") from exc
+            self.journal.record(f"adb server :{port}", "was down; restarted")
+        # emulators re-announce themselves within a second of the server coming back
+        if not wait_for_listed(_adb_client(self.handle), self.handle.serial, 15.0):
+            announce_emulator(port, int(self.handle.console_port or 0) + 1)
+
+    def _revive_activation_server(self) -> None:
+        address = _host_port(self.handle.activation_url)
+        if address is None or health.http_alive(*address):
+            return
+        name = f"activation server {self.handle.activation_url}"
+        with health.file_lock(self._run_dir / "activation-server.lock"):
+            if health.http_alive(*address):
+                return
+            pid = health.pid_from_file(self._run_dir / ACTIVATION_PIDFILE)
+            if pid is not None and health.process_state(pid) == "T":
+                stop_pid(self._run_dir / ACTIVATION_PIDFILE, (b"activation-server",))  # stopped: replace it
+            log = self._run_dir / "activation-server.log"
+            proc = spawn(activation_argv(self._run_dir, address[1]), log, dict(os.environ), with_parent=False)
+            (self._run_dir / ACTIVATION_PIDFILE).write_text(str(proc.pid))
+            try:
+                wait_for(lambda: proc.poll() is None and health.http_alive(*address), 15, name)
+            except BackendError as exc:
+                raise ServiceDown(name, f"down and could not be restarted: {exc}\n{_tail(log)}") from exc
+            self.journal.record(name, "was down; restarted on the same port")
+
+    def _revive_device(self) -> None:
+        problem = self._device_problem()
+        if problem is None:
+            return
+        try:
+            self.fresh_device(self._session, self.handle.firmware, self.handle.props.get("device.profile"),
+                              int(self.handle.props.get("sim.slots", "1")))
+        except Exception as exc:  # whatever stopped the restart, the device is gone
+            self.lost = f"{problem}; it could not be replaced: {exc}"
+            self.journal.record(f"device {self.handle.serial}", self.lost)
+            raise ServiceDown(f"device {self.handle.serial}", self.lost) from exc
+        self.journal.record(f"device {self.handle.serial}", f"{problem}; replaced by a restarted emulator")
+
+    def _device_problem(self) -> str | None:
+        """Why this device cannot run a scenario now, or None when it answers a shell command."""
+        pid = health.pid_from_file(Path(str(self.handle.data_dir)) / "emulator.pid")
+        state = health.process_state(pid) if pid is not None else None
+        if pid is not None and state in (None, "Z", "X"):
+            return f"its emulator process {pid} is gone"
+        if state == "T":
+            return f"its emulator process {pid} is stopped"
+        try:
+            out = _adb_client(self.handle).device(self.handle.serial).shell(
+                ["echo", "alive"], timeout=DEVICE_PROBE_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 -- adbutils raises several types for a dead link
+            return f"it does not answer over adb ({exc or type(exc).__name__})"
+        return None if str(out).strip() == "alive" else f"`echo alive` printed {str(out)[:80]!r}"
 
     def proxy_for_country(self, country: str | None) -> str | None:
         """A proxy exiting in `country`: the user's (`--exit-proxy`), else a local stand-in that

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,9 +25,12 @@ from harness.errors import ScenarioError
 from harness.scenario import model as m
 from harness.scenario.surface import Ctx, as_str, parse_duration, parse_step
 from harness.scenario.yamlsource import (
+    LIMITS,
     LineDict,
     LineList,
+    TooLarge,
     load_documents,
+    value_count,
     yaml_error_line,
     yaml_error_message,
 )
@@ -37,6 +41,9 @@ TOP_KEYS = ("scenario", "id", "description", "tags", "device", "matrix", "steps"
 DEVICE_KEYS = tuple(m.DeviceHints.model_fields)
 # A firmware build's name (what the device or backend says it has is checked at run time), or a path.
 FIRMWARE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$|\.ya?ml$")
+MAX_MATRIX_ROWS = 500  # scenarios one matrix may expand to
+MAX_SCENARIOS_PER_FILE = 2000
+MAX_EXPANDED_VALUES = 500_000  # matrix rows x values of the document they copy
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -45,9 +52,16 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 def load_file(path: Path) -> list[m.Scenario]:
     """Every scenario in one file (matrix rows expanded), in file order."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as src:
+            data = src.read(LIMITS.max_chars * 4 + 1)  # UTF-8: at most 4 bytes a character
     except OSError as exc:
         raise ScenarioError(str(path), None, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ScenarioError(str(path), line, None, f"not UTF-8 text: byte {data[exc.start]:#04x} at offset "
+                            f"{exc.start} ({exc.reason})", "save the file as UTF-8") from None
     return load_text(text, str(path), stem=Path(path).stem)
 
 
@@ -81,7 +95,9 @@ def load_text(text: str, file: str = "<string>", stem: str = "scenario") -> list
     try:
         docs = load_documents(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError(file, yaml_error_line(exc), None, yaml_error_message(exc)) from None
+        raise ScenarioError(file, yaml_error_line(exc, text), None, yaml_error_message(exc)) from None
+    except TooLarge as exc:
+        raise ScenarioError(file, None, None, f"file too large: {exc}") from None
     if not docs:
         raise ScenarioError(file, 1, None, "no scenario in this file",
                             "start with `scenario: <name>` and `steps:`")
@@ -89,6 +105,9 @@ def load_text(text: str, file: str = "<string>", stem: str = "scenario") -> list
     for index, doc in enumerate(docs, start=1):
         default_id = stem if len(docs) == 1 else f"{stem}-{index}"
         scenarios.extend(_load_document(doc, file, default_id))
+        if len(scenarios) > MAX_SCENARIOS_PER_FILE:
+            raise ScenarioError(file, getattr(doc, "line", None), None,
+                                f"more than {MAX_SCENARIOS_PER_FILE} scenarios in one file (the scenario limit)")
     _check_unique(scenarios, file)
     return scenarios
 
@@ -112,6 +131,10 @@ def _load_document(doc: Any, file: str, default_id: str) -> list[m.Scenario]:
     _check_top_keys(doc, file)
     base_id = _scenario_id(doc, file, default_id)
     rows = _matrix_rows(doc, file)
+    if len(rows) * value_count(doc) > MAX_EXPANDED_VALUES:
+        raise ScenarioError(file, doc.line_of("matrix"), "matrix",
+                            f"{len(rows)} rows of a {value_count(doc)}-value document expand past "
+                            f"{MAX_EXPANDED_VALUES} values (the expansion limit)")
     out = []
     for row in rows:
         body = _substitute(doc, row, file) if row else doc
@@ -236,10 +259,16 @@ def _product_rows(raw: LineDict, file: str) -> list[dict[str, Any]]:
         if not isinstance(values, list) or not values:
             raise ScenarioError(file, raw.line_of(key), f"matrix.{key}", "expected a non-empty list of values")
     keys = list(raw)
+    count = math.prod(len(raw[k]) for k in keys)
+    if count > MAX_MATRIX_ROWS:
+        raise ScenarioError(file, raw.line, "matrix", f"{' x '.join(str(len(raw[k])) for k in keys)} = {count} "
+                            f"rows; the matrix limit is {MAX_MATRIX_ROWS} rows")
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(raw[k] for k in keys))]
 
 
 def _explicit_rows(raw: LineList, file: str) -> list[dict[str, Any]]:
+    if len(raw) > MAX_MATRIX_ROWS:
+        raise ScenarioError(file, raw.line, "matrix", f"{len(raw)} rows; the matrix limit is {MAX_MATRIX_ROWS} rows")
     rows: list[dict[str, Any]] = []
     for i, row in enumerate(raw):
         line = raw.line_of(i)

@@ -22,7 +22,6 @@ the device's `FirmwareProfile`, chosen at the start (and again after a `reset`) 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,11 +29,19 @@ from typing import Any, Protocol, assert_never
 
 from harness.capabilities import describe_missing, missing
 from harness.decision import decision_reader, settle_without_sign
-from harness.errors import CapabilityMissing, DeviceError, HarnessError, InfrastructureError, VerdictMismatch
+from harness.errors import (
+    CapabilityMissing,
+    DeviceError,
+    HarnessError,
+    InfrastructureError,
+    UndecidedDevice,
+    VerdictMismatch,
+)
 from harness.evidence import Evidence
-from harness.notice import NoticeObservation, wait_absent_stable, wait_present
+from harness.notice import NoticeObservation, decision_bound, wait_absent_stable, wait_present
 from harness.profile_match import Choice, ProfileSource
-from harness.profiles import FirmwareProfile, wizard_options
+from harness.profiles import FirmwareProfile, NoticeProfile, wizard_options
+from harness.safe_regex import user_regex
 from harness.scenario.model import (
     ActivateStep,
     AirplaneStep,
@@ -63,6 +70,10 @@ from harness.spoof import Spoofer, SpoofUnsupported
 from harness.wizard import walk_wizard
 
 WAIT_CAP_SECONDS = 2.0  # a `wait` really sleeps at most this long; the device clock does the rest
+# the longest each step kind may take on a healthy device (a boot, a wizard walk); others: DEFAULT
+STEP_BUDGET_SECONDS = {"reset": 150.0, "factory-reset": 150.0, "reboot": 150.0, "sim": 150.0,
+                       "activate": 240.0}
+DEFAULT_STEP_BUDGET = 60.0
 
 
 class Oracle(Protocol):
@@ -76,6 +87,29 @@ class Oracle(Protocol):
 
 class OracleUnavailable(InfrastructureError):
     """`expect: policy` was asked for but no oracle is installed."""
+
+
+class ScenarioOverran(InfrastructureError):
+    """The scenario took longer than its steps can take on a healthy device: the lab is hung."""
+
+
+def scenario_deadline(scenario: Scenario, notice: NoticeProfile) -> float:
+    """Seconds the whole scenario may take: the sum of its steps' budgets.
+
+    Every device call has its own deadline; this bounds the sum, so a device that answers just
+    slowly enough to dodge each call's deadline still ends the scenario as an infrastructure error.
+    """
+    total = 0.0
+    for step in scenario.steps:
+        if isinstance(step, ExpectStep):
+            bound = notice.decision.undecided_settle_seconds if notice.decision else 0.0
+            total += (step.timeout if step.timeout is not None else notice.timeout_seconds) + bound + \
+                (step.settle if step.settle is not None else notice.settle_seconds) + DEFAULT_STEP_BUDGET
+        elif isinstance(step, WaitStep):
+            total += min(step.seconds, WAIT_CAP_SECONDS) + DEFAULT_STEP_BUDGET
+        else:
+            total += STEP_BUDGET_SECONDS.get(step.kind, DEFAULT_STEP_BUDGET)
+    return total
 
 
 @dataclass
@@ -124,14 +158,22 @@ class ScenarioRunner:
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
         self.done: list[Step] = []
+        # the scenario itself took the device offline (activate offline, airplane on): a decision
+        # still pending is then what the product should show, not a lab fault
+        self.offline_by_scenario = False
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Outcome:
         started = time.monotonic()
         try:
             self._begin()
+            budget = scenario_deadline(self.scenario, self.profile.notice)
             for step in self.scenario.steps:
                 self._run_step(step)
+                if time.monotonic() - started > budget:
+                    raise ScenarioOverran(f"{self.scenario.where(step)}: the scenario ran past its deadline of "
+                                          f"{budget:.0f}s (the sum of its steps' budgets): the lab is too slow "
+                                          f"or hung; not judged")
         except CapabilityMissing:
             raise  # a skip, not a failure: no failure evidence needed
         except BaseException as exc:
@@ -142,7 +184,9 @@ class ScenarioRunner:
         return self.outcome
 
     def _begin(self) -> None:
-        self.mark = self.session.log_mark()
+        starts_fresh = bool(self.scenario.steps) and self.scenario.steps[0].kind == "reset"
+        # a new device comes first: its whole log is ours (and reading the old one's costs a call)
+        self.mark = LogMark(0, 0) if starts_fresh else self.session.log_mark()
         self.choice = self.profiles.choose(self.session)
         self._record_facts()
         self._check_needs()
@@ -230,10 +274,13 @@ class ScenarioRunner:
             case TimezoneStep():
                 return self.spoofer.timezone(step.timezone)
             case WifiStep():
+                self.offline_by_scenario = self.offline_by_scenario and not (step.on and step.ssid)
                 return self.spoofer.wifi(step.on, step.ssid)
             case DataStep():
+                self.offline_by_scenario = self.offline_by_scenario and not step.on
                 return self.spoofer.mobile_data(step.on)
             case AirplaneStep():
+                self.offline_by_scenario = step.on
                 return self.spoofer.airplane(step.on)
             case ProxyStep():
                 return self.sim_boot.ip(self.spoofer, len(self.done), step.country)
@@ -256,6 +303,7 @@ class ScenarioRunner:
         hints = self.scenario.device
         self.session = self.sim_boot.reset(self.session, len(self.done), hints)
         self.spoofer = self._new_spoofer()
+        self.offline_by_scenario = False
         self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
         self.choice = self.profiles.choose(self.session)
         return {"signal": "device", "facts": self._record_facts()}
@@ -314,6 +362,7 @@ class ScenarioRunner:
     # --- activation -------------------------------------------------------------------------------
     def _activate(self, step: ActivateStep) -> dict[str, Any]:
         readback: dict[str, Any] = {"signal": "activate"}
+        self.offline_by_scenario = not step.online
         if not step.online:
             readback["data"] = self.spoofer.mobile_data(False)
         # radio events during boot/wizard may have republished gsm.*: the service reads them now
@@ -332,7 +381,8 @@ class ScenarioRunner:
         timeout = step.timeout if step.timeout is not None else notice.timeout_seconds
         decision = decision_reader(notice.decision, self.session, lambda: self.mark or LogMark(0, 0))
         if expected == "locked":
-            seen = wait_present(self.session, notice, timeout, decision=decision)
+            seen = wait_present(self.session, notice, timeout, decision=decision,
+                                undecided_ends=not self.offline_by_scenario)
         else:
             settle = step.settle if step.settle is not None else notice.settle_seconds
             settle = settle_without_sign(notice.decision, settle)
@@ -345,6 +395,10 @@ class ScenarioRunner:
 
     def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation) -> None:
         where = f"{self.scenario.where(step)}"
+        self._need_decision(where, seen)
+        if expected == "unlocked" and not seen.present and seen.decision_state == "locked":
+            raise VerdictMismatch("unlocked", "locked", f"{where}: the device decided locked but showed no "
+                                  f"notice ({seen.describe()})")
         if expected == "locked" and not seen.present:
             if not seen.home:
                 raise DeviceError(self.session.serial,
@@ -355,9 +409,19 @@ class ScenarioRunner:
             raise VerdictMismatch("unlocked", "locked", f"{where}: {seen.describe()}")
         if expected == "unlocked" and not seen.home:
             raise DeviceError(self.session.serial, f"{where}: cannot judge 'unlocked': {seen.describe()}")
-        if step.text and not re.search(step.text, seen.body or ""):
+        if step.text and not user_regex(step.text).search(seen.body or ""):
             raise VerdictMismatch("locked with a notice matching " + repr(step.text), "locked",
                                   f"{where}: {seen.describe()}")
+
+    def _need_decision(self, where: str, seen: NoticeObservation) -> None:
+        """No verdict from the screen of a device that never decided while it was online."""
+        sign = self.profile.notice.decision
+        if seen.present or not seen.undecided or sign is None or self.offline_by_scenario:
+            return
+        raise UndecidedDevice(self.session.serial, (
+            f"{where}: not judged: the device stayed undecided ({sign.property}={seen.decision!r}) on the "
+            f"home screen past the profile's decision bound of {decision_bound(sign):.0f}s although the "
+            f"scenario has it online: its decision never came (is the activation server reachable?)"))
 
     def _ask_oracle(self) -> str:
         oracle = self.oracle or _default_oracle()

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness import geo, radio
 from harness.errors import ScenarioError
+from harness.safe_regex import UnsafeRegex, user_regex
 from harness.scenario import model as m
 from harness.scenario.yamlsource import LineDict, LineList
 
@@ -30,10 +31,17 @@ _REGISTRATIONS = ("home", "roaming", "searching", "denied", "off")
 _STATES = ("locked", "unlocked", "policy")
 
 
+MAX_DURATION_SECONDS = 3650 * 86400.0  # ten years: longer is a typo, and .inf overflows a clock
+
+
 def parse_duration(text: str | float) -> float:
     """``"30s"``, ``"5m"``, ``"2h"``, ``"2d"``, ``"1h30m"``, ``"250ms"`` or a number of seconds."""
-    if isinstance(text, bool):
-        raise ValueError(f"not a duration: {text!r}")  # noqa: TRY004 (callers catch ValueError)
+    return _bounded_duration(_duration(text), text)
+
+
+def _duration(text: str | float) -> float:
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"not a duration: {_describe(text)} (use e.g. 30s, 5m, 2h, 2d, 1h30m)")  # noqa: TRY004
     if isinstance(text, int | float):
         if text < 0:
             raise ValueError(f"a duration cannot be negative: {text!r}")
@@ -44,6 +52,12 @@ def parse_duration(text: str | float) -> float:
     if not s or _DURATION_PART.sub("", s):
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 2h, 2d, 1h30m)")
     return sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(s))
+
+
+def _bounded_duration(seconds: float, text: object) -> float:
+    if not seconds <= MAX_DURATION_SECONDS:  # also catches nan and inf
+        raise ValueError(f"duration {text!r}: a duration is a finite time of at most 3650 days (the limit)")
+    return seconds
 
 
 @dataclass
@@ -450,8 +464,8 @@ def _state(value: Any, ctx: Ctx) -> str:
 def _regex(value: Any, ctx: Ctx) -> str:
     text = as_str(value, ctx, "a regular expression")
     try:
-        re.compile(text)
-    except re.error as exc:
+        user_regex(text)
+    except UnsafeRegex as exc:
         ctx.fail(f"invalid regular expression: {exc}")
     return text
 

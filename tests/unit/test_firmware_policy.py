@@ -87,10 +87,10 @@ def test_policy_by_path_with_extends(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("signals: [gps, satellite]", "'signals'"),
-    ("decide: sometimes", "'decide'"),
-    ("persist: cloud", "'persist'"),
-    ("prohibited: [CU]", "'prohibited'"),
+    ("signals: [gps, satellite]", "bad.yaml: signals:"),
+    ("decide: sometimes", "bad.yaml: decide:"),
+    ("persist: cloud", "bad.yaml: persist:"),
+    ("prohibited: [CU]", "bad.yaml: prohibited:"),
     ("notice: {en: {title: x}}", "notice.en"),
     ("- a list", "mapping"),
 ])
@@ -99,6 +99,55 @@ def test_bad_policies_name_the_key(tmp_path: Path, text: str, message: str) -> N
     path.write_text(text + "\n")
     with pytest.raises(PolicyError, match=message):
         load_policy(str(path))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("extends: global\nprohibted: {territories: [CU]}", "bad.yaml: prohibted: unknown key (did you mean prohibited?)"),
+    ("extends: global\nprohibited: {territories: [CU], region: [crimea]}", "prohibited.region: unknown key"),
+    ("extends: global\nservice: \"false\"", "bad.yaml: service: Input should be a valid boolean, got 'false'"),
+    ("extends: global\nservice: 0", "bad.yaml: service:"),
+    ("extends: global\nprohibited: {territories: [CUB]}", "prohibited.territories: unknown territory code 'CUB'"),
+    ("extends: global\nprohibited: {territories: [XX]}", "unknown territory code 'XX'"),
+    ("extends: global\nprohibited: {territories: [1]}", "prohibited.territories.0:"),
+    ("extends: global\nprohibited: {regions: [crimee]}", "prohibited.regions: unknown region 'crimee'; known: crimea"),
+    ("extends: no-such-parent", "bad.yaml: extends: policy 'no-such-parent' not found"),
+    ("extends: [global]", "bad.yaml: extends:"),
+    ("extends: global\nsignals: [gps, gps]", "signals: a signal is listed twice"),
+    ("extends: global\nnotice: {en: {title: 1, body: x}}", "notice.en.title:"),
+    ("extends: global\nnotice: {en: {title: x, body: y, footer: z}}", "notice.en.footer: unknown key"),
+])
+def test_every_policy_error_names_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(str(path))
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+
+
+def test_a_misspelt_key_in_a_parent_names_the_parent(tmp_path: Path) -> None:
+    (tmp_path / "parent.yaml").write_text("extends: global\nprohibited: {territoires: [CU]}\n")
+    (tmp_path / "child.yaml").write_text(f"extends: {tmp_path / 'parent.yaml'}\nname: child\n")
+    with pytest.raises(PolicyError, match=r"parent\.yaml: prohibited\.territoires: unknown key"):
+        load_policy(str(tmp_path / "child.yaml"))
+
+
+def test_lower_case_codes_are_the_same_territory(tmp_path: Path) -> None:
+    path = tmp_path / "lower.yaml"
+    path.write_text("extends: global\nprohibited: {territories: [cu], regions: [Crimea]}\n")
+    policy = load_policy(str(path))
+    assert policy.prohibited_territories == {"CU"} and policy.prohibited_regions == {"crimea"}
+
+
+def test_the_emulator_checks_a_policy_without_booting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from emulators.virtual.launcher import main
+
+    assert main(["--check-policy", "defect-crimea-blind"]) == 0
+    assert "policy defect-crimea-blind: ok" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: global\nservice: \"false\"\n")
+    assert main(["--check-policy", str(bad)]) == 1
+    assert f"{bad}: service:" in capsys.readouterr().err
 
 
 def test_unknown_policy_lists_the_known() -> None:

@@ -11,6 +11,7 @@ import pytest
 from harness.errors import DeviceError
 from harness.notice import (
     Waiter,
+    decision_state,
     match_locale,
     node_matches,
     parse_screen,
@@ -224,7 +225,39 @@ def test_present_gives_up_early_once_the_device_decided_unlocked() -> None:
     assert seen.elapsed < 10
 
 
-def test_present_keeps_waiting_while_undecided() -> None:
+def test_present_ends_once_undecided_past_the_bound() -> None:
+    # the activation server is down: the decision is not coming, so neither is the notice
     ui = FakeUI([HOME])
-    seen = wait_present(ui, PROFILE, timeout=20, waiter=ui.waiter(), decision=decisions(ui, ["pending"]))
+    seen = wait_present(ui, PROFILE, timeout=60, waiter=ui.waiter(), decision=decisions(ui, ["pending"]))
+    assert not seen.present and seen.undecided and seen.decision == "pending"
+    assert PROFILE.decision is not None
+    assert PROFILE.decision.undecided_settle_seconds <= seen.elapsed < PROFILE.decision.undecided_settle_seconds + 1
+
+
+def test_present_keeps_waiting_while_undecided_when_told_the_device_is_offline() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_present(ui, PROFILE, timeout=20, waiter=ui.waiter(), decision=decisions(ui, ["pending"]),
+                        undecided_ends=False)
     assert not seen.present and seen.elapsed >= 20
+
+
+def test_absent_keeps_waiting_for_the_notice_once_the_device_decided_locked() -> None:
+    ui = FakeUI([HOME] * 40 + [notice("en")])  # the notice shows ~10 s after the decision
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(),
+                              decision=decisions(ui, ["locked"]))
+    assert seen.present
+
+
+def test_absent_reports_a_locked_decision_without_notice_at_the_timeout() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=20, waiter=ui.waiter(),
+                              decision=decisions(ui, ["locked"]))
+    assert not seen.present and seen.decision_state == "locked" and seen.elapsed >= 20
+
+
+@pytest.mark.parametrize(("value", "meaning"), [
+    ("activated", "unlocked"), ("locked", "locked"), ("pending", "undecided"), ("", "absent"),
+    ("  ", "absent"), ("retrying", "undecided")])
+def test_decision_states(value: str, meaning: str) -> None:
+    assert decision_state(PROFILE.decision, value) == meaning
+    assert decision_state(None, value) is None and decision_state(PROFILE.decision, None) is None
