@@ -96,7 +96,8 @@ def step_stats(samples: list[tuple[str, float]]) -> list[StepStats]:
 def run_suite(paths: list[str], devices: int) -> SuiteRun:
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
         events = Path(tmp) / "events.jsonl"
-        req = RunRequest(tuple(paths), devices, None, None, "virtual", Path(tmp) / "allure")
+        workers = ("-n", str(devices)) if devices > 1 else ()
+        req = RunRequest((*paths, *workers, "--backend", "virtual", "-q"), Path(tmp) / "allure")
         started = time.monotonic()
         proc = subprocess.run(pytest_argv(req, events), cwd=ROOT, capture_output=True, text=True, check=False)
         wall = time.monotonic() - started

@@ -14,9 +14,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harness.outcomes import EXIT_MEANING, ExitCode
+from harness.run_process import (
+    RUN_MARK,
+    Stopper,
+    interrupt_with_parent,
+    scratch_dir,
+    stop_processes_of,
+    sweep_stale_runs,
+)
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Region-lock test harness: scenarios on Android devices, with evidence.")
 console = Console()
@@ -34,6 +45,8 @@ VERDICT_STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped
 
 
 def main() -> None:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160  # CI logs: room for the table's columns (rich assumes 80 off a terminal)
     app()
 
 
@@ -42,138 +55,210 @@ def main() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+RUNS_DIR = Path("harness-runs")  # one folder per run: two runs in one folder never mix
+
+
 @dataclass(frozen=True)
 class RunRequest:
-    paths: tuple[str, ...]
-    workers: int
-    keyword: str | None
-    marker: str | None
-    backend: str
+    """One `harness run`: pytest's arguments as given (passed through untouched) and where results go."""
+
+    args: tuple[str, ...]
     alluredir: Path
-    devices: int | None = None
-    serials: tuple[str, ...] = ()
-    policy: str | None = None
-    exit_proxies: tuple[str, ...] = ()  # "CC=host:port"
-    profile: str | None = None  # firmware profile NAME|PATH for every device
-    profiles_dir: Path | None = None  # the lab's own profiles
-    device_props: tuple[str, ...] = ()  # "KEY=VALUE" for every virtual emulator's -prop
-    extra: tuple[str, ...] = ()
-    sdk: str | None = None
-    avds: tuple[str, ...] = ()
+    clean_results: bool = False  # an explicit --alluredir: earlier results go, once collection succeeded
 
 
 def pytest_argv(req: RunRequest, events: Path) -> list[str]:
     """The pytest command line for a run (pure: tested without running anything)."""
-    argv = [sys.executable, "-m", "pytest", *req.paths, "-p", "harness.pytest_plugin",
-            "--backend", req.backend, "--alluredir", str(req.alluredir), "--clean-alluredir",
-            "--harness-summary", str(events), "-q", "-rfEs", "--tb=line", "-o", "console_output_style=classic"]
-    if req.workers > 1:
-        argv += ["-n", str(req.workers)]
-    profiles_dir = str(req.profiles_dir) if req.profiles_dir else None
-    for flag, value in (("-k", req.keyword), ("-m", req.marker), ("--policy", req.policy),
-                        ("--profile", req.profile), ("--profiles", profiles_dir), ("--sdk", req.sdk)):
-        if value:
-            argv += [flag, value]
-    if req.devices:
-        argv += ["--devices", str(req.devices)]
-    for flag, values in (("--serial", req.serials), ("--exit-proxy", req.exit_proxies), ("--avd", req.avds),
-                         ("--device-prop", req.device_props)):
-        for value in values:
-            argv += [flag, value]
-    return argv + list(req.extra)
+    argv = [sys.executable, "-m", "pytest", *req.args]
+    if not _has_option(req.args, "--alluredir"):
+        argv += ["--alluredir", str(req.alluredir)]
+    if req.clean_results:
+        argv.append("--harness-clean-results")
+    return argv + ["--harness-summary", str(events), "-rfEs", "--tb=line", "-o", "console_output_style=classic"]
+
+
+def _has_option(args: Sequence[str], flag: str) -> bool:
+    return any(a == flag or a.startswith(flag + "=") for a in args)
+
+
+def option_value(args: Sequence[str], flag: str) -> str | None:
+    """The value of `--flag V` / `--flag=V` among pass-through arguments (the last one wins)."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith(flag + "="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def with_default_paths(args: Sequence[str], cwd: Path) -> tuple[str, ...]:
+    """Add `scenarios` when no path was given and the folder has one (the old default, still handy)."""
+    named = any(not a.startswith("-") and Path(cwd, a.split("::")[0]).exists() for a in args)
+    if named or not (cwd / "scenarios").is_dir():
+        return tuple(args)
+    return ("scenarios", *args)
+
+
+def new_run_dir(base: Path) -> Path:
+    """`harness-runs/20261126-023512-4242`: a time-ordered, never-shared folder for one run."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    path = base / f"{stamp}-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+@dataclass
+class RunEvents:
+    """What the plugin's event file says about a run."""
+
+    total: int | None = None  # scenarios collected
+    records: list[dict[str, Any]] = field(default_factory=list)  # one per finished scenario (last attempt)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # scenario files that did not load
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # YAML not collected: (path, why)
 
 
 def read_events(path: Path) -> tuple[int | None, list[dict[str, Any]]]:
     """(collected count, finished records) from the plugin's JSON-lines event file."""
-    total: int | None = None
-    records: list[dict[str, Any]] = []
+    run = read_all_events(path)
+    return run.total, run.records
+
+
+def read_all_events(path: Path) -> RunEvents:
+    run = RunEvents()
     if not path.exists():
-        return total, records
-    for line in path.read_text().splitlines():
+        return run
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            event = json.loads(line)
+            event = _printable(json.loads(line))
         except json.JSONDecodeError:
             continue  # a line being written right now
-        if event.get("event") == "collected":
-            total = int(event["count"])
-        elif event.get("event") == "result":
-            records.append(event)
-    return total, records
+        kind = event.get("event")
+        if kind == "collected":
+            run.total = int(event["count"])
+        elif kind == "result":
+            run.records = [r for r in run.records if r.get("nodeid") != event.get("nodeid")] + [event]
+        elif kind == "collect-error":
+            run.errors.append(event)
+        elif kind == "not-collected":
+            run.left_out = [(str(p), str(why)) for p, why in event["files"]]
+    return run
 
 
-@app.command()
+def _printable(value: Any) -> Any:
+    """Lone surrogates (a `"\\ud800"` escape in a scenario name) cannot be printed: replace them."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
+RUN_HELP = """Run scenarios on devices (pytest underneath) and print a summary.
+
+Every argument is pytest's: paths, -n N / -n auto, -k, -m, --lf, -x, --maxfail N, --junitxml FILE,
+--reruns N, and the harness plugin's --backend, --devices, --serial, --policy, --exit-proxy,
+--retries, --scenario-timeout, --allow-all-skipped (`pytest --help`, section "regionlock harness").
+Defaults come from [tool.regionlock] / harness.toml. Results go to harness-runs/<run>/ unless
+--alluredir is given. Exit: 0 passed, 1 product failure, 8 lab failure only, 9 all skipped,
+2-5 pytest's (2: a scenario file did not load), 128+N when stopped by signal N."""
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, help=RUN_HELP)
 def run(
-    paths: Annotated[list[str] | None, typer.Argument(help="scenario files or folders")] = None,
-    workers: Annotated[int, typer.Option("-n", "--workers", help="parallel devices (xdist workers)")] = 1,
-    keyword: Annotated[str | None, typer.Option("-k", help="select by name: pytest -k expression")] = None,
-    marker: Annotated[str | None, typer.Option("-m", help="select by tag: pytest -m expression")] = None,
-    backend: Annotated[str, typer.Option(help="virtual | sdk | adb | module:factory")] = "virtual",
-    devices: Annotated[int | None, typer.Option(help="devices to provision (default: one per worker)")] = None,
-    serial: Annotated[list[str] | None, typer.Option(help="adb backend: device serial (repeatable)")] = None,
-    policy: Annotated[str | None, typer.Option(help="virtual backend: firmware policy")] = None,
-    exit_proxy: Annotated[list[str] | None, typer.Option(
-        help="CC=host:port of an HTTP proxy exiting in country CC, for `ip:` steps (repeatable)")] = None,
-    profile: Annotated[str | None, typer.Option(
-        help="firmware profile NAME|PATH for every device (default: matched per device)")] = None,
-    profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own firmware profiles")] = None,
-    device_prop: Annotated[list[str] | None, typer.Option(
-        help="virtual backend: KEY=VALUE given to every emulator as -prop, e.g. firmware=norvik (repeatable)")] = None,
-    alluredir: Annotated[Path, typer.Option(help="Allure results directory")] = Path("allure-results"),
-    log: Annotated[Path | None, typer.Option(help="pytest output (default: <alluredir>/../harness-run.log)")] = None,
-    sdk: Annotated[str | None, typer.Option(help="sdk backend: Android SDK folder")] = None,
-    avd: Annotated[list[str] | None, typer.Option(help="sdk backend: [FIRMWARE=]AVD name (repeatable)")] = None,
+    ctx: typer.Context,
+    log: Annotated[Path | None, typer.Option(help="pytest's output (default: <run dir>/harness-run.log)")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="where per-run folders go")] = RUNS_DIR,
 ) -> None:
-    """Run scenarios on devices and print a summary; exit code 0 only if every scenario passed."""
-    if policy and backend == "virtual":
-        _check_policy_or_exit(policy)
-    req = RunRequest(tuple(paths or ["scenarios"]), workers, keyword, marker, backend, alluredir, devices,
-                     tuple(serial or ()), policy, tuple(exit_proxy or ()), profile, profiles,
-                     device_props=tuple(device_prop or ()), sdk=sdk, avds=tuple(avd or ()))
-    log = log or alluredir.resolve().parent / "harness-run.log"
-    with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
-        events = Path(tmp) / "events.jsonl"
-        code = _run_pytest(req, events, log)
-        _, records = read_events(events)
-    _print_summary(records, code, req, log)
+    sweep_stale_runs()
+    args = with_default_paths(ctx.args, Path.cwd())
+    run_dir = new_run_dir(runs_dir)
+    explicit = option_value(args, "--alluredir")
+    req = RunRequest(args, Path(explicit) if explicit else run_dir / "allure-results", clean_results=bool(explicit))
+    log = log or run_dir / "harness-run.log"
+    events = run_dir / "events.jsonl"
+    code, stopped_by = _run_pytest(req, events, log)
+    _print_summary(read_all_events(events), code, req, log)
+    write_executor(req.alluredir, run_dir.name)
+    _link_latest(runs_dir, run_dir)
+    if stopped_by:
+        console.print(f"[yellow]stopped by signal {stopped_by}: the table shows what finished[/]")
+        code = 128 + stopped_by
     raise typer.Exit(code)
 
 
-def _check_policy_or_exit(policy: str) -> None:
-    """A bad --policy is reported here, on the console, before pytest or any device starts."""
-    from harness.backends.base import BackendError
-    from harness.backends.virtual import check_policy
-
-    try:
-        check_policy(policy)
-    except BackendError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(4) from None  # pytest's usage-error code
-
-
-def _run_pytest(req: RunRequest, events: Path, log: Path) -> int:
+def _run_pytest(req: RunRequest, events: Path, log: Path) -> tuple[int, int]:
+    """Run pytest to its end; on SIGTERM/SIGINT ask it to stop (it tears its devices down), and kill
+    it after a grace period. Returns (exit code, the signal that stopped the run or 0)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as out, _progress() as progress:
-        proc = subprocess.Popen(pytest_argv(req, events), stdout=out, stderr=subprocess.STDOUT)
-        task = progress.add_task("starting devices", total=None)
-        try:
-            while proc.poll() is None:
-                _update_progress(progress, task, events)
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            proc.send_signal(2)  # let pytest tear the devices down
-            proc.wait()
-            raise
-        _update_progress(progress, task, events)
-    return int(proc.returncode)
+    scratch = scratch_dir(os.getpid())
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, RUN_MARK: str(os.getpid()), "TMPDIR": str(scratch)}
+    stopper = Stopper()
+    try:
+        with open(log, "wb") as out, stopper.installed():
+            # own session: a terminal's Ctrl-C reaches only us, and we pass it on once, in order
+            proc = subprocess.Popen(pytest_argv(req, events), stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    start_new_session=True,
+                                    preexec_fn=interrupt_with_parent)  # noqa: PLW1509 -- only prctl
+            _watch(proc, events, stopper)
+        return int(proc.returncode), stopper.signum
+    finally:
+        stop_processes_of(os.getpid())  # anything the run started that outlived pytest (an adb server)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+def _watch(proc: subprocess.Popen[bytes], events: Path, stopper: Stopper) -> None:
+    shown: set[str] = set()
+    with _progress() as progress:
+        task = progress.add_task("starting devices", total=None) if progress else None
+        while proc.poll() is None:
+            stopper.forward(proc)
+            _show_progress(progress, task, events, shown)
+            time.sleep(0.2)
+        _show_progress(progress, task, events, shown)
 
 
-def _update_progress(progress: Progress, task: Any, events: Path) -> None:
+def write_executor(alluredir: Path, run_name: str) -> None:
+    """Allure's executor.json: the Trend and History pages label each run by its folder name."""
+    if alluredir.is_dir():
+        executor = {"name": "harness run", "type": "local", "buildName": run_name,
+                    "buildOrder": int(time.time()), "reportName": "Region-lock scenarios"}
+        (alluredir / "executor.json").write_text(json.dumps(executor))
+
+
+def _link_latest(base: Path, run_dir: Path) -> None:
+    """`harness-runs/latest` -> this run, for `harness report` (the run that finished last wins)."""
+    link = base / "latest"
+    tmp = base / f".latest-{os.getpid()}"
+    try:
+        tmp.symlink_to(run_dir.name)
+        tmp.replace(link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A live bar on a terminal; None elsewhere (CI): then one line per finished scenario."""
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        yield progress
+
+
+def _show_progress(progress: Progress | None, task: Any, events: Path, shown: set[str]) -> None:
     total, records = read_events(events)
+    if progress is None:
+        for rec in records:
+            if rec["nodeid"] not in shown:
+                shown.add(rec["nodeid"])
+                console.print(progress_line(rec, len(shown), total), markup=False, highlight=False, soft_wrap=True)
+        return
     if total is None:
         return
     bad = sum(r["outcome"] in ("failed", "error") for r in records)
@@ -181,24 +266,69 @@ def _update_progress(progress: Progress, task: Any, events: Path) -> None:
     progress.update(task, total=total, completed=len(records), description=desc)
 
 
-def _print_summary(records: list[dict[str, Any]], code: int, req: RunRequest, log: Path) -> None:
-    table = Table(title="Scenario results")
-    for column in ("scenario", "device", "verdict", "duration"):
-        table.add_column(column, justify="right" if column == "duration" else "left")
-    for rec in records:
-        style = VERDICT_STYLE.get(rec["outcome"], "")
-        verdict = rec["outcome"] + (f" ({rec['kind']})" if rec.get("kind") else "")
-        table.add_row(rec["scenario"], rec["device"], f"[{style}]{verdict}[/]", f"{rec['duration']:.1f}s")
-    console.print(table)
-    for rec in records:
-        if rec["outcome"] in ("failed", "error") and rec.get("message"):
-            console.print(f"[bold]{rec['scenario']}[/]: {rec['message']}")
+def progress_line(rec: dict[str, Any], done: int, total: int | None) -> str:
+    """`[3/40] FAILED  havana-cubacel  Havana (Cuba)  emulator-16000  12.3s  <message>` (no markup)."""
+    parts = [f"[{done}/{total or '?'}]", rec["outcome"].upper().ljust(7), rec.get("id") or rec["scenario"],
+             rec.get("territory", ""), rec.get("device", ""), f"{rec['duration']:.1f}s"]
+    if rec["outcome"] != "passed" and rec.get("message"):
+        parts.append(rec["message"])
+    return "  ".join(p for p in parts if p)
+
+
+ORDER = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
+
+
+def _print_summary(run: RunEvents, code: int, req: RunRequest, log: Path) -> None:
+    records, errors = run.records, run.errors
+    for err in errors:  # a scenario file that did not load: the loader's file:line message
+        console.print(f"[red]{escape(err['message'])}[/]", highlight=False)
+    for path, why in run.left_out:
+        console.print(f"[yellow]not collected: {escape(path)}: {escape(why)}[/]", highlight=False)
+    if records:
+        console.print(summary_table(records))
+        for rec in sorted(records, key=lambda r: ORDER.get(r["outcome"], 9)):
+            if rec["outcome"] in ("failed", "error") and rec.get("message"):
+                console.print(f"[bold]{escape(rec.get('id') or rec['scenario'])}[/]: {escape(rec['message'])}",
+                              highlight=False)
     counts = {word: sum(r["outcome"] == word for r in records) for word in VERDICT_STYLE}
-    console.print(", ".join(f"{n} {w}" for w, n in counts.items() if n) or "no scenarios ran")
+    retried = sum(int(r.get("retries", 0)) for r in records)
+    line = ", ".join(f"{n} {w}" for w, n in counts.items() if n) or "no scenarios ran"
+    console.print(line + (f" ({retried} lab retries)" if retried else ""))
+    if code == ExitCode.NOTHING_TESTED:
+        reasons = sorted({r.get("message", "") for r in records})
+        console.print(f"[yellow]nothing was tested: every scenario was skipped ({escape('; '.join(reasons))}); "
+                      "exit 9 (--allow-all-skipped accepts this)[/]", highlight=False)
     console.print(f"Allure results: {req.alluredir.resolve()}  (HTML: harness report)")
     console.print(f"pytest output: {log}")
-    if code not in (0, 1):
-        console.print(f"[yellow]pytest exited with {code} (usage, collection or internal error): see the log[/]")
+    if code in (ExitCode.INTERRUPTED, ExitCode.INTERNAL_ERROR, ExitCode.USAGE_ERROR) and not errors:
+        for text in _log_errors(log):
+            console.print(f"[red]{escape(text)}[/]", highlight=False)
+    meaning = EXIT_MEANING.get(ExitCode(code)) if code in set(ExitCode) else None
+    console.print(f"exit {code}" + (f": {meaning}" if meaning else ""))
+
+
+def _log_errors(log: Path) -> list[str]:
+    """The end of pytest's output: a usage error or a crash is short there, and the console must say it."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [ln for ln in lines if ln.strip()][-15:]
+
+
+def summary_table(records: list[dict[str, Any]]) -> Table:
+    """Failures first: scenario id (with its matrix row), territory, deciding signal, expected, seen."""
+    table = Table(title="Scenario results")
+    for column in ("scenario", "verdict", "expected", "seen", "territory", "signal", "device", "time"):
+        table.add_column(column, justify="right" if column == "time" else "left")
+    for rec in sorted(records, key=lambda r: ORDER.get(r["outcome"], 9)):
+        style = VERDICT_STYLE.get(rec["outcome"], "")
+        verdict = {"failed": "FAILED", "error": "lab error" if rec.get("kind") == "infrastructure" else "ERROR"}.get(
+            rec["outcome"], rec["outcome"])
+        cells = [rec.get(key) or "-" for key in ("expected", "observed", "territory", "signal", "device")]
+        table.add_row(escape(rec.get("id") or rec["scenario"]), f"[{style}]{verdict}[/]", *map(escape, cells),
+                      f"{rec['duration']:.1f}s")
+    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,13 +539,25 @@ def _check_virtual_emulator() -> Check:
         backend.teardown()
 
 
+def _print_config(args: list[str]) -> bool:
+    """The plugin prints it (`pytest --harness-config`): the same merge a run does, nothing to keep in sync."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "--harness-config", "-p", "no:cacheprovider", *args],
+                            capture_output=True, text=True, timeout=60, check=False)
+    ok = result.returncode == 0
+    console.print("[bold]configuration[/]" if ok else "[red]configuration: FAIL[/]")
+    for line in (result.stdout + ("" if ok else result.stderr)).strip().splitlines():
+        console.print(f"  {line}", highlight=False)
+    return ok
+
+
 CHECKS = (_check_adb, _check_ports, _check_kvm, _check_sdk, _check_allure_cli, _check_virtual_emulator)
 
 
-@app.command()
-def doctor() -> None:
-    """Check the lab: adb, ports, KVM, SDK, Allure CLI, and that a virtual emulator boots."""
-    failed = False
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def doctor(ctx: typer.Context) -> None:
+    """Print the merged configuration (config file + the options given here), then check the lab:
+    adb, ports, KVM, SDK, Allure CLI, and that a virtual emulator boots."""
+    failed = not _print_config(list(ctx.args))
     for check in CHECKS:
         try:
             result = check()
@@ -445,36 +587,68 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="w
         console.print(f"wrote {output}")
 
 
-ALLURE_HOWTO = ("install the Allure CLI: `npm install -g allure-commandline` (needs Java 8+), or let "
-                "`harness report` use `npx allure-commandline` when npm is present")
+ALLURE_HOWTO = ("install the Allure 2 CLI (needs Java 17+, Debian: default-jre-headless): `npm install "
+                "allure-commandline` in the project (scripts/setup.sh does), or `npm install -g allure-commandline`")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def allure_command() -> list[str] | None:
-    """How to call the Allure CLI here: `allure` on PATH, else npx (fetches allure-commandline once)."""
+    """The Allure 2 CLI: on PATH, the project's node_modules (scripts/setup.sh), else npx; all need Java."""
+    if not shutil.which("java"):
+        return None
     if shutil.which("allure"):
         return ["allure"]
-    if shutil.which("npx") and shutil.which("java"):
-        return ["npx", "--yes", "allure-commandline"]
+    local = PROJECT_ROOT / "node_modules" / ".bin" / "allure"
+    if local.exists():
+        return [str(local)]
+    if shutil.which("npx"):
+        return ["npx", "--yes", "allure-commandline@2"]
     return None
+
+
+def latest_results(runs_dir: Path = RUNS_DIR) -> Path:
+    """The newest run's Allure results (`harness-runs/latest`, else the newest run folder)."""
+    latest = runs_dir / "latest"
+    if latest.exists():
+        return latest / "allure-results"
+    runs = sorted(p for p in runs_dir.glob("*-*") if p.is_dir()) if runs_dir.is_dir() else []
+    return runs[-1] / "allure-results" if runs else Path("allure-results")
+
+
+def carry_history(report_dir: Path, results: Path) -> bool:
+    """Copy the previous report's history/ into the results, so Trend and History continue (Allure 2's
+    documented way). Returns whether there was one."""
+    history = report_dir / "history"
+    if not history.is_dir():
+        return False
+    shutil.copytree(history, results / "history", dirs_exist_ok=True)
+    return True
 
 
 @app.command()
 def report(
-    alluredir: Annotated[Path, typer.Option(help="Allure results directory")] = Path("allure-results"),
+    alluredir: Annotated[Path | None, typer.Option(
+        help="Allure results (default: the latest run's, harness-runs/latest/allure-results)")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML report directory")] = Path("allure-report"),
+    single_file: Annotated[bool, typer.Option("--single-file", help="one self-contained index.html")] = False,
 ) -> None:
-    """Build the Allure HTML report from a run's results."""
-    if not alluredir.is_dir():
-        console.print(f"[red]{alluredir} does not exist: run `harness run` first[/]")
+    """Build the Allure HTML report; the previous report's history carries forward (Trend, History)."""
+    results = alluredir or latest_results()
+    if not results.is_dir():
+        console.print(f"[red]{results} does not exist: run `harness run` first[/]")
         raise typer.Exit(2)
     tool = allure_command()
     if tool is None:
         console.print(f"[red]no Allure CLI here[/]: {ALLURE_HOWTO}")
         raise typer.Exit(2)
-    result = subprocess.run([*tool, "generate", str(alluredir), "-o", str(output), "--clean"], check=False)
+    carried = carry_history(output, results)
+    argv = [*tool, "generate", str(results), "-o", str(output), "--clean", *(["--single-file"] if single_file else [])]
+    result = subprocess.run(argv, check=False, capture_output=True, text=True)
     if result.returncode != 0:
+        console.print(f"[red]allure generate failed[/]: {result.stdout}{result.stderr}", highlight=False)
         raise typer.Exit(result.returncode)
-    console.print(f"report: {(output / 'index.html').resolve()}  (serve it: {' '.join(tool)} open {output})")
+    note = " (history carried forward)" if carried else ""
+    console.print(f"report: {(output / 'index.html').resolve()}{note}  (serve it: {' '.join(tool)} open {output})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -157,10 +157,11 @@ class ProductDefect(HarnessError):
 class VerdictMismatch(ProductDefect):
     """The lock decision differs from the expected one (``expected`` / ``observed``: locked|unlocked)."""
 
-    def __init__(self, expected: str, observed: str, details: str = "") -> None:
+    def __init__(self, expected: str, observed: str, details: str = "", seen: str = "") -> None:
         self.expected = expected
         self.observed = observed
         self.details = details
+        self.seen = seen  # what was on screen, without timings: reports group failures by it
         tail = f": {details}" if details else ""
         super().__init__(f"expected the device {expected}, but it was {observed}{tail}")
 

@@ -53,15 +53,20 @@ class Evidence:
         title = redact(title)
         record = StepRecord(title, shown)
         self.steps.append(record)
-        with self._allure_step(title, shown):
-            try:
-                yield record
-            except (AssertionError, ProductDefect) as exc:  # a wrong verdict: "failed", not "broken"
-                record.status, record.error = "failed", str(exc)
-                raise
-            except BaseException as exc:
-                record.status, record.error = "broken", redact(str(exc))
-                raise
+        allure_step = self._allure_step(title, shown)
+        allure_step.__enter__()
+        try:
+            yield record
+        except (AssertionError, ProductDefect) as exc:  # a wrong verdict: "failed" (red), not "broken"
+            record.status, record.error = "failed", str(exc)
+            # Allure colours a step by its exception's type: only AssertionError is "failed"
+            allure_step.__exit__(AssertionError, AssertionError(str(exc)), exc.__traceback__)
+            raise
+        except BaseException as exc:
+            record.status, record.error = "broken", redact(str(exc))
+            allure_step.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        allure_step.__exit__(None, None, None)
         record.status = "passed"
 
     def attach_json(self, name: str, data: Any) -> None:
@@ -78,11 +83,10 @@ class Evidence:
         self._attach(Attachment(name, "text", text))
 
     def set_environment(self, facts: dict[str, str]) -> None:
-        """Device and firmware facts; the plugin writes them to environment.properties."""
+        """Device and firmware facts: environment.properties (via the plugin) and one JSON attachment,
+        not parameters (rows of device facts would bury the scenario's own parameters)."""
         self.environment.update(facts)
-        if self._allure_on():
-            for key, value in facts.items():
-                allure.dynamic.parameter(f"device.{key}", value, excluded=True)
+        self.attach_json("device facts", facts)
 
     def named(self, kind: str) -> list[Attachment]:
         return [a for a in self.attachments if a.kind == kind]

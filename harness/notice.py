@@ -89,6 +89,15 @@ class NoticeObservation:
             return f"no notice, home screen shown ({self.checks} checks over {self.elapsed:.1f}s{decided})"
         return f"no notice, but the home screen was not reached (top package {self.top_package!r})"
 
+    def brief(self) -> str:
+        """What was seen, without counts or timings (two runs of one failure read the same)."""
+        decided = f", decision {self.decision!r}" if self.decision is not None else ""
+        if self.present:
+            return f"notice {self.title!r}{decided}"
+        if self.home:
+            return f"home screen{decided}"
+        return f"home screen not reached (top package {self.top_package!r}){decided}"
+
 
 def node_matches(node: ET.Element, selector: Mapping[str, Any]) -> bool:
     """Does one dumped <node> satisfy a uiautomator2 selector dict (the keys profiles use)?"""

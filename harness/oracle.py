@@ -50,19 +50,33 @@ class _Signals:
 
 
 def _territory(s: _Signals) -> str | None:
+    return _basis(s).territory
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What the policy decides on: the first available signal (gps | network | sim | ip | none) and the
+    territory it gives; `place` is the named place of a GPS fix. Reports group failures by it."""
+
+    signal: str
+    territory: str | None
+    place: str | None = None
+
+
+def _basis(s: _Signals) -> Basis:
     if s.location_on and s.position is not None:
         if s.position.territory is None:
             raise OracleUnknown(f"no territory known for {s.position.latitude},{s.position.longitude}; "
                                 "name a place or give `territory:`")
-        return s.position.territory
+        return Basis("gps", s.position.territory, s.position.place)
     sims = s.present_sims()
     if s.registered():
         country = s.network.country if s.network.mcc else sims[0].country
         if country:
-            return country
+            return Basis("network", country)
     if sims and sims[0].country:
-        return sims[0].country
-    return s.ip
+        return Basis("sim", sims[0].country)
+    return Basis("ip", s.ip) if s.ip else Basis("none", None)
 
 
 def _decide(s: _Signals, firmware: str) -> None:
@@ -125,3 +139,17 @@ def expected_state(scenario: m.Scenario, upto: int | None = None, firmware: str 
         s = _apply(s, step)
         _decide(s, firmware)
     return s.server or "unlocked"
+
+
+def decision_basis(scenario: m.Scenario, upto: int | None = None) -> Basis | None:
+    """The signal and territory of the scenario's (first) activation decision, or None when the policy
+    model cannot tell or nothing decided (offline the whole time)."""
+    s = _Signals()
+    for step in scenario.steps[:upto]:
+        s = _apply(s, step)
+        if s.server is None and s.wizard_done and s.online():
+            try:
+                return _basis(s)
+            except OracleUnknown:
+                return None
+    return None

@@ -2,11 +2,19 @@
 
 Theory of operation
 -------------------
-- Collection: a YAML file under a directory named in the `harness_scenario_dirs` ini value (default
-  `scenarios`), or named explicitly on the command line, whose top level has a `scenario:` key, is a
-  `ScenarioFile`; the loader expands it into one `ScenarioItem` per scenario and matrix row. Tags
-  become markers (registered on the fly) and the scenario's name and matrix values become keywords,
-  so `-m cuba` and `-k havana` select as expected.
+- Registration: the `pytest11` entry point `harness.pytest_plugin` (named like the module, so an old
+  `pytest_plugins = ["harness.pytest_plugin"]` or `-p harness.pytest_plugin` is a no-op, not a
+  second registration). Plain `pytest` works in any folder once the package is installed.
+- Config: `[tool.regionlock]` / `harness.toml` (harness.config) fills the options of the `harness`
+  group that were not given on the command line, before anything reads them.
+- Collection: a YAML file whose top level has a `scenario:` key is a `ScenarioFile` when it lies under
+  a folder named in `--scenario-dir` / the `harness_scenario_dirs` ini value (default `scenarios`),
+  or under a path given explicitly on the command line. The loader expands it into one `ScenarioItem`
+  per scenario and matrix row. Tags become markers (registered on the fly) and the scenario's name and
+  matrix values become keywords, so `-m cuba` and `-k havana` select as expected. A scenario file
+  that does not load is a collection error whose text is the loader's `file:line: field: message`;
+  YAML files that are not collected (outside the scenario folders, or without `scenario:`) are listed
+  in the terminal summary.
 - Devices: with xdist the *controller* provisions one device per worker before the workers start and
   ships each worker its `DeviceHandle` in `workerinput`; a worker never provisions. Without xdist the
   process provisions one device lazily, at the first scenario item, so a run without scenarios (the
@@ -16,6 +24,10 @@ Theory of operation
   that stops a scenario (`InfrastructureError`, or a bug in the harness) is reported as an ERROR by
   pytest and "broken" by Allure: the product was never judged. `CapabilityMissing` skips with its
   reason. The kind travels in `report.user_properties` (it survives xdist's report serialisation).
+  Infrastructure failures are retried by pytest-rerunfailures (a `flaky` marker per scenario whose
+  filter only accepts lab errors: a verdict is never retried); pytest-timeout's signal method bounds
+  each scenario and its timeout becomes an infrastructure error. The exit status says who failed
+  (harness.outcomes.ExitCode): 1 product, 8 lab only, 9 everything skipped.
 - Allure: `categories.json` and `environment.properties` are written into the results dir by the
   process that owns the devices. `--harness-summary FILE` writes one JSON record per scenario for
   the `harness` CLI's table.
@@ -28,17 +40,34 @@ other labs can provide their own.
 from __future__ import annotations
 
 import json
-import re
+import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness import config as config_file
 from harness.backends.base import Backend, BackendOptions, DeviceHandle, WatchedLab, load_backend
-from harness.errors import CapabilityMissing, HarnessError, ProductDefect
+from harness.errors import (
+    CapabilityMissing,
+    HarnessError,
+    InfrastructureError,
+    ProductDefect,
+    ScenarioError,
+    VerdictMismatch,
+)
+from harness.outcomes import (
+    ExitCode,
+    ScenarioTimeout,
+    infrastructure_message,
+    scenario_facts,
+    verdict_message,
+)
 from harness.pool import DevicePool, devices_needed
 from harness.redact import install_log_redaction, redact
+from harness.scenario_files import in_scope, is_scenario_file, iter_scenario_files, not_collected
 
 # --------------------------------------------------------------------------------------------
 # Hook specifications
@@ -92,13 +121,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--avd", dest="avd", action="append", default=[], metavar="[FIRMWARE=]NAME",
                     help="sdk backend: the AVD under test; FIRMWARE=NAME names the AVD for scenarios asking "
                          "for that firmware (repeatable)")
+    group.addoption("--scenario-dir", action="append", dest="scenario_dirs", default=[], metavar="NAME",
+                    help="folder name whose YAML scenario files are collected (repeatable; default: the "
+                         "harness_scenario_dirs ini value, `scenarios`); paths given on the command line "
+                         "are always collected")
+    group.addoption("--allow-all-skipped", action="store_true", default=False,
+                    help="exit 0 when every scenario was skipped (default: exit 9, nothing was tested)")
+    group.addoption("--retries", type=_count, default=1,
+                    help="rerun a scenario that failed on the lab (never a wrong verdict) up to N times "
+                         "(default 1; pytest-rerunfailures)")
+    group.addoption("--scenario-timeout", type=_seconds, default=600.0, metavar="SECONDS",
+                    help="a scenario still running after this long is stopped as an infrastructure error "
+                         "(default 600; pytest-timeout, signal method)")
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
                     help="append JSON lines to this file: the collected count, then one record per "
                          "finished scenario (outcome, device, duration, message)")
+    group.addoption("--harness-clean-results", action="store_true", default=False,
+                    help="remove earlier results from --alluredir once collection succeeded (keeps history/)")
+    group.addoption("--harness-config", action="store_true", default=False,
+                    help="print the merged configuration (config file + command line) and exit")
     parser.addini("harness_scenario_dirs", type="args", default=["scenarios"],
                   help="directory names whose YAML files are collected as scenarios")
+    _OPTIONS[:] = [group]
+
+
+_OPTIONS: list[Any] = []  # the `harness` OptionGroup: its options are what the config file may set
+
+
+def option_specs() -> list[config_file.OptionSpec]:
+    """The `harness` group's options as the config file sees them (any option added there counts)."""
+    actions = {"_AppendAction": "append", "_StoreTrueAction": "store_true", "_StoreFalseAction": "store_false"}
+    specs = []
+    for group in _OPTIONS:
+        for option in group.options:
+            action = actions.get(type(option._action).__name__, "store")
+            specs.append(config_file.OptionSpec(option.dest, tuple(option.names()), option.default,
+                                                option.type if callable(option.type) else None, action))
+    return specs
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise pytest.UsageError(f"--retries wants a whole number, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise pytest.UsageError(f"--scenario-timeout wants seconds, got {text!r}") from None
+    if not 0 < value < 86400 * 7:
+        raise pytest.UsageError(f"--scenario-timeout must be between 0 and a week, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -140,7 +217,39 @@ DEVICE_KEY = pytest.StashKey[str]()  # per item: serial it ran on
 OUTCOME_KEY = pytest.StashKey[Any]()  # per item: the runtime's Outcome
 
 
+APPLIED_KEY = pytest.StashKey[bool]()
+
+
+def apply_config_file(config: pytest.Config) -> None:
+    """Fill the options not given on the command line from the config file (once per process).
+
+    xdist workers receive the controller's merged option values, so they never read the file."""
+    if config.stash.get(APPLIED_KEY, False) or hasattr(config, "workerinput"):
+        return
+    config.stash[APPLIED_KEY] = True
+    specs = option_specs()
+    try:
+        found = config_file.find_config(config.invocation_params.dir)
+        values = config_file.merged(found, specs, vars(config.option), config.invocation_params.args)
+    except config_file.ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    for dest, value in values.items():
+        setattr(config.option, dest, value)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    apply_config_file(config)
+    if config.getoption("harness_config", False):
+        found = config_file.find_config(config.invocation_params.dir)
+        for line in config_file.render(found, vars(config.option), option_specs(), config.invocation_params.args):
+            print(line)
+        return 0
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    apply_config_file(config)
     config.addinivalue_line("markers", "scenario: a scenario loaded from a YAML file")
     install_log_redaction()  # no console token in any log line (harness.redact)
     state = HarnessState(config)
@@ -223,12 +332,18 @@ class ScenarioRecord:
 
     nodeid: str
     scenario: str = ""
+    id: str = ""  # the scenario id with its matrix row, e.g. first-activation[place=Havana]
     device: str = ""
     outcome: str = "passed"  # passed | failed | error | skipped
     kind: str = ""
     duration: float = 0.0
     message: str = ""
     file: str = ""
+    expected: str = ""  # locked | unlocked (the last expectation)
+    observed: str = ""  # what was seen at it, when it was reached
+    signal: str = ""  # the deciding signal (gps | network | sim | ip), when the policy model knows it
+    territory: str = ""  # `Sevastopol (Crimea)`, when known
+    retries: int = 0
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step kind, seconds): bench/bench_suite.py
 
 
@@ -243,6 +358,11 @@ class HarnessState:
         self.lease: DeviceLease | None = None
         self.facts: dict[str, dict[str, str]] = {}
         self.records: dict[str, ScenarioRecord] = {}
+        self.failed: dict[str, str] = {}  # nodeid -> kind (product | infrastructure | harness | other)
+        self.passed_other = 0  # passed tests that are not scenarios (a mixed run is not "all skipped")
+        self.collect_errors: dict[str, str] = {}
+        self.rerunning: set[str] = set()  # nodeids whose current attempt was marked for a rerun
+        self.cleaned = False
 
     # --- devices ---------------------------------------------------------------------------
     def provision(self, count: int) -> DevicePool:
@@ -290,12 +410,23 @@ class HarnessState:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
+        self._count(report, props)
         if "harness.scenario" not in props:
             return
         record = self.records.setdefault(report.nodeid, ScenarioRecord(nodeid=report.nodeid))
-        record.scenario = str(props["harness.scenario"])
-        record.file = str(props.get("harness.file", ""))
-        record.device = str(props.get("harness.device", record.device))
+        if report.outcome == "rerun":  # pytest-rerunfailures: this attempt is replaced by the next one
+            record.retries += 1
+            record.outcome, record.kind, record.message = "passed", "", ""
+            self.rerunning.add(report.nodeid)
+            return
+        if report.nodeid in self.rerunning:  # the replaced attempt's own setup/teardown
+            if report.when == "teardown":
+                self.rerunning.discard(report.nodeid)
+            return
+        for key in ("scenario", "id", "file", "device", "expected", "observed", "signal", "territory"):
+            value = props.get(f"harness.{key}")
+            if value:
+                setattr(record, key, str(value))
         record.duration += report.duration
         steps = props.get("harness.steps")  # [[kind, seconds], ...]: lists survive xdist's serialiser
         if isinstance(steps, list):
@@ -303,9 +434,25 @@ class HarnessState:
         if (report.failed or report.skipped) and record.outcome == "passed":
             record.kind = str(props.get("harness.kind", ""))
             record.outcome = _outcome_word(report, record.kind)
-            record.message = _short_message(report)
+            record.message = str(props.get("harness.message") or _short_message(report))
         if report.when == "teardown":
             self.emit({"event": "result", **vars(record)})
+
+    def _count(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
+        if report.failed:
+            self.failed[report.nodeid] = str(props.get("harness.kind", "other")) if "harness.scenario" in props \
+                else "other"
+        elif report.when == "call" and report.passed and "harness.scenario" not in props:
+            self.passed_other += 1
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and report.nodeid not in self.collect_errors:
+            self.collect_errors[report.nodeid] = report.longreprtext.strip()
+            self.emit({"event": "collect-error", "where": report.nodeid, "message": report.longreprtext.strip()})
+            dsession = self.config.pluginmanager.getplugin("dsession")
+            if dsession is not None and not self.config.option.continue_on_collection_errors:
+                # as without xdist: a file that did not load stops the run before anything is scheduled
+                dsession.shouldstop = f"a scenario file did not load: {report.nodeid}"
 
     def emit(self, event: dict[str, Any]) -> None:
         """Append one event to the `--harness-summary` JSON-lines file (the CLI tails it)."""
@@ -316,11 +463,24 @@ class HarnessState:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.role == "single":
-            self.emit({"event": "collected", "count": sum(isinstance(i, ScenarioItem) for i in session.items)})
+            self.collection_done(sum(isinstance(i, ScenarioItem) for i in session.items))
+
+    def collection_done(self, count: int) -> None:
+        """Collection succeeded (or failed, then nothing is cleaned): announce, clean old results."""
+        self.emit({"event": "collected", "count": count})
+        left_out = list(not_collected(self.config))
+        if left_out:
+            self.emit({"event": "not-collected", "files": left_out})
+        if not self.collect_errors and not self.cleaned and self.config.getoption("harness_clean_results"):
+            self.cleaned = True
+            from harness.allure_results import clean_results
+
+            clean_results(self.config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
-        kind = dict(report.user_properties).get("harness.kind")
+        # collection reports come here too (short summary of collection errors): they have no properties
+        kind = dict(getattr(report, "user_properties", ())).get("harness.kind")
         if report.when == "call" and report.failed and kind not in (None, "product"):
             return "error", "E", ("ERROR", {"red": True})
         return None
@@ -331,8 +491,39 @@ class HarnessState:
             output["harness_facts"] = self.facts
             if self.lease is not None:
                 output["harness_device"] = self.lease.handle.to_dict()
-        else:
-            self._write_outputs()
+            return
+        self._write_outputs()
+        session.exitstatus = self.exit_status(int(session.exitstatus))
+
+    def exit_status(self, status: int) -> int:
+        """pytest's status, told apart: a lab-only failure (8) and a run that tested nothing (9)."""
+        kinds = set(self.failed.values())
+        if status == ExitCode.PRODUCT_FAILURE and kinds and kinds <= {"infrastructure", "harness"}:
+            return ExitCode.INFRASTRUCTURE
+        if status == ExitCode.PASSED and self.all_skipped() and not self.config.getoption("allow_all_skipped"):
+            return ExitCode.NOTHING_TESTED
+        return status
+
+    def all_skipped(self) -> bool:
+        records = self.records.values()
+        return bool(records) and all(r.outcome == "skipped" for r in records) and not self.passed_other
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.role == "worker":
+            return
+        if self.all_skipped():
+            accepted = self.config.getoption("allow_all_skipped")
+            terminalreporter.section("nothing was tested", sep="-", yellow=True)
+            terminalreporter.line(f"all {len(self.records)} scenarios were skipped"
+                                  + (" (accepted: --allow-all-skipped)" if accepted else
+                                     f"; exit {int(ExitCode.NOTHING_TESTED)} (--allow-all-skipped accepts this)"))
+            for reason, count in Counter(r.message for r in self.records.values()).most_common():
+                terminalreporter.line(f"  {count} x {reason}")
+        unused = list(not_collected(self.config))
+        if unused:
+            terminalreporter.section("YAML files not collected", sep="-", yellow=True)
+            for path, why in unused:
+                terminalreporter.line(f"  {path}: {why}")
 
     def pytest_unconfigure(self) -> None:
         if self.backend is not None:
@@ -341,6 +532,8 @@ class HarnessState:
     def _write_outputs(self) -> None:
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir and self.records:
+            from harness.allure_results import write_allure_extras
+
             write_allure_extras(Path(alluredir), self.facts)
 
 
@@ -378,8 +571,7 @@ class ControllerHooks:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self._announced:  # every worker collects the same items; count them once
             self._announced = True
-            count = sum(i.split("::")[0].endswith((".yaml", ".yml")) for i in ids)
-            self.state.emit({"event": "collected", "count": count})
+            self.state.collection_done(sum(i.split("::")[0].endswith((".yaml", ".yml")) for i in ids))
 
     def pytest_configure_node(self, node: Any) -> None:
         if self.state.pool is not None:
@@ -403,38 +595,8 @@ class ControllerHooks:
 # Collection
 # --------------------------------------------------------------------------------------------
 
-_SCENARIO_KEY = re.compile(r"^(- )?scenario\s*:", re.MULTILINE)
-
-
-def is_scenario_file(path: Path) -> bool:
-    if path.suffix not in (".yaml", ".yml"):
-        return False
-    try:
-        return bool(_SCENARIO_KEY.search(path.read_text(encoding="utf-8", errors="replace")))
-    except OSError:
-        return False
-
-
-def _in_scenario_dir(config: pytest.Config, path: Path) -> bool:
-    names = set(config.getini("harness_scenario_dirs"))
-    if names & set(path.parent.parts):
-        return True
-    explicit = {Path(a.split("::")[0]).resolve() for a in config.args}
-    return path.resolve() in explicit
-
-
-def iter_scenario_files(config: pytest.Config) -> Any:
-    """Scenario files among the run's arguments (what collection will find), without importing."""
-    for arg in config.args:
-        root = Path(config.invocation_params.dir, arg.split("::")[0])
-        candidates = [root] if root.is_file() else sorted(root.rglob("*.y*ml")) if root.is_dir() else []
-        for path in candidates:
-            if _in_scenario_dir(config, path) and is_scenario_file(path):
-                yield path
-
-
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if is_scenario_file(file_path) and _in_scenario_dir(parent.config, file_path):
+    if is_scenario_file(file_path) and in_scope(parent.config, file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -448,23 +610,56 @@ class ScenarioFile(pytest.File):
                 self.config.addinivalue_line("markers", f"{tag}: scenario tag")
             yield ScenarioItem.from_parent(self, name=str(scenario.id), scenario=scenario)
 
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        exc = excinfo.value
+        if isinstance(exc, ScenarioError):  # the loader's file:line: field: message, no traceback
+            shown = os.path.relpath(exc.file, self.config.invocation_params.dir) if os.path.isabs(exc.file) else exc.file
+            return ScenarioError(shown, exc.line, exc.field, exc.message, exc.hint).render()
+        if isinstance(exc, HarnessError):
+            return str(exc)
+        return super().repr_failure(excinfo)
+
 
 class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.facts = scenario_facts(scenario)
         self.add_marker("scenario")
         for tag in scenario.tags:
             self.add_marker(tag)
+        self._add_lab_markers()
         self.extra_keyword_matches.update({scenario.name, *map(str, scenario.params.values())})
-        self.user_properties.append(("harness.scenario", scenario.name))
-        self.user_properties.append(("harness.file", self.location_text()))
+        for key, value in (("scenario", scenario.name), ("id", str(scenario.id)), ("file", self.location_text()),
+                           ("expected", self.facts.expected), ("signal", self.facts.signal),
+                           ("territory", self.facts.territory)):
+            self.user_properties.append((f"harness.{key}", value))
+
+    def _add_lab_markers(self) -> None:
+        """Retries of lab failures only, and the per-scenario time limit (when those plugins are on)."""
+        plugins = self.config.pluginmanager
+        retries = self.config.getoption("retries", 0)
+        if retries and plugins.hasplugin("rerunfailures"):
+            self.add_marker(pytest.mark.flaky(reruns=retries, only_rerun=[InfrastructureError],
+                                              rerun_except=[ProductDefect, ScenarioFailed, CapabilityMissing]))
+        limit = self.config.getoption("scenario_timeout", None)
+        if limit and plugins.hasplugin("timeout") and self.config.getoption("timeout", None) is None:
+            # the call only: the first scenario's setup may boot the device, which is not the scenario's time
+            self.add_marker(pytest.mark.timeout(limit, method="signal", func_only=True))
+
+    def setup(self) -> None:
+        try:
+            self.stash[DEVICE_KEY] = self.config.stash[STATE_KEY].device().handle.serial
+        except Exception as exc:
+            self._note_lab_failure(exc)
+            raise
 
     def runtest(self) -> None:
-        state = self.config.stash[STATE_KEY]
-        device = state.device()
-        self.stash[DEVICE_KEY] = device.handle.serial
-        _set_allure_labels(self, device.handle)
+        device = self.config.stash[STATE_KEY].device()
+        if self.config.getoption("allure_report_dir", None):
+            from harness.allure_results import set_labels
+
+            set_labels(self, self.facts, device.handle.serial)
         try:
             self.stash[OUTCOME_KEY] = self.ihook.pytest_harness_run_scenario(
                 item=self, scenario=self.scenario, device=device)
@@ -474,11 +669,29 @@ class ScenarioItem(pytest.Item):
             raise pytest.skip.Exception(str(exc), _use_item_location=True) from exc
         except ProductDefect as exc:
             self.stash[KIND_KEY] = "product"
+            self.stash[MESSAGE_KEY] = self._product_message(exc)
             raise ScenarioFailed(str(exc)) from exc
+        except pytest.fail.Exception as exc:
+            if not str(exc.msg).startswith("Timeout"):  # pytest-timeout's message
+                raise
+            limit = self.config.getoption("scenario_timeout")
+            timeout = ScenarioTimeout(f"the scenario did not finish within its limit of {limit:g} s")
+            self._note_lab_failure(timeout)
+            raise timeout from exc
         except BaseException as exc:
             if isinstance(exc, Exception):
-                self.stash[KIND_KEY] = "infrastructure" if isinstance(exc, HarnessError) else "harness"
+                self._note_lab_failure(exc)
             raise
+
+    def _product_message(self, exc: ProductDefect) -> str:
+        if isinstance(exc, VerdictMismatch):
+            self.stash[OBSERVED_KEY] = (exc.expected, exc.observed)
+            return verdict_message(self.facts.territory, exc)
+        return f"{self.facts.territory}: {exc}" if self.facts.territory else str(exc)
+
+    def _note_lab_failure(self, exc: BaseException) -> None:
+        self.stash[KIND_KEY] = "infrastructure" if isinstance(exc, HarnessError) else "harness"
+        self.stash[MESSAGE_KEY] = infrastructure_message(self.facts.territory, exc)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed | HarnessError):
@@ -503,36 +716,47 @@ class ScenarioFailed(AssertionError):
     """A wrong lock decision. An AssertionError, so Allure files it as "failed", not "broken"."""
 
 
-@pytest.hookimpl(hookwrapper=True)
+MESSAGE_KEY = pytest.StashKey[str]()  # per item: the failure message for reports (no paths or timings)
+OBSERVED_KEY = pytest.StashKey[tuple[str, str]]()  # per item: (expected, observed) of a wrong verdict
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if isinstance(item, ScenarioItem):
-        if DEVICE_KEY in item.stash:
-            report.user_properties.append(("harness.device", item.stash[DEVICE_KEY]))
-        if call.excinfo is not None and KIND_KEY in item.stash:
-            report.user_properties.append(("harness.kind", item.stash[KIND_KEY]))
+    if not isinstance(item, ScenarioItem):
+        return
+    if DEVICE_KEY in item.stash:
+        report.user_properties.append(("harness.device", item.stash[DEVICE_KEY]))
+    if call.excinfo is not None and KIND_KEY in item.stash:
+        report.user_properties.append(("harness.kind", item.stash[KIND_KEY]))
+        if MESSAGE_KEY in item.stash and not report.skipped:
+            report.user_properties.append(("harness.message", item.stash[MESSAGE_KEY]))
+            from harness.allure_results import set_message
+
+            set_message(item, item.stash[MESSAGE_KEY])  # allure's own wrapper has run: we are outside it
+    if call.when == "call":
+        for key, value in zip(("expected", "observed"), _verdict_pair(item), strict=True):
+            if value:
+                report.user_properties.append((f"harness.{key}", value))
         outcome_value = item.stash.get(OUTCOME_KEY, None)
-        if call.when == "call" and outcome_value is not None:
+        if outcome_value is not None:
             # plain lists so xdist can ship them from the worker; only completed runs have an Outcome
             steps = [[kind, seconds] for kind, seconds in getattr(outcome_value, "step_seconds", [])]
             report.user_properties.append(("harness.steps", steps))
 
 
-def _set_allure_labels(item: ScenarioItem, handle: DeviceHandle) -> None:
-    """Allure title, tags and the device as a parameter (a no-op without allure-pytest)."""
-    try:
-        import allure
-    except ImportError:
-        return
-    if not item.config.getoption("allure_report_dir", None):
-        return
-    allure.dynamic.title(item.scenario.name)
-    allure.dynamic.parameter("device", handle.serial)
-    for key, value in item.scenario.params.items():
-        allure.dynamic.parameter(key, value)
-    if item.scenario.description:
-        allure.dynamic.description(item.scenario.description)
+def _verdict_pair(item: ScenarioItem) -> tuple[str, str]:
+    """(expected, observed) of the last expectation: from a wrong verdict, or the completed run."""
+    if OBSERVED_KEY in item.stash:
+        return item.stash[OBSERVED_KEY]
+    outcome = item.stash.get(OUTCOME_KEY, None)
+    expectations = getattr(outcome, "expectations", None)
+    if expectations:
+        last = expectations[-1]
+        seen = "locked" if last.observed.present else "unlocked" if last.observed.home else "undecided"
+        return str(last.expected), seen
+    return "", ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,35 +788,8 @@ def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> 
         facts.update(evidence.environment)
 
 
-# --------------------------------------------------------------------------------------------
-# Allure extras
-# --------------------------------------------------------------------------------------------
-
-CATEGORIES = [
-    {"name": "Product defects", "matchedStatuses": ["failed"],
-     "description": "The device was driven as asked and made the wrong lock decision."},
-    {"name": "Infrastructure", "matchedStatuses": ["broken"],
-     "description": "The lab failed (device died, spoof did not take, harness error): not judged."},
-    {"name": "Unsupported by device", "matchedStatuses": ["skipped"], "messageRegex": ".*cannot provide.*",
-     "description": "The device cannot produce a signal the scenario needs."},
-]
-
-
-def write_allure_extras(alluredir: Path, facts: dict[str, dict[str, str]]) -> None:
-    alluredir.mkdir(parents=True, exist_ok=True)
-    (alluredir / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
-    lines = [f"harness.devices={','.join(sorted(facts))}"]
-    for serial, device_facts in sorted(facts.items()):
-        for key, value in sorted(device_facts.items()):
-            lines.append(f"{serial}.{key}={_properties_escape(value)}")
-    (alluredir / "environment.properties").write_text("\n".join(lines) + "\n")
-
-
-def _properties_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n")
-
-
 __all__ = [
     "DeviceLease", "HarnessHookspecs", "HarnessState", "ScenarioFailed", "ScenarioFile", "ScenarioItem",
-    "ScenarioRecord", "is_scenario_file", "iter_scenario_files", "write_allure_extras",
+    "ScenarioRecord", "apply_config_file", "is_scenario_file", "iter_scenario_files", "not_collected",
+    "option_specs",
 ]

@@ -29,6 +29,19 @@ if [ ! -f /usr/share/fonts/truetype/farsiweb/nazli.ttf ] && command -v apt-get >
   (apt-get update -qq && apt-get install -y -qq fonts-farsiweb) >/dev/null 2>&1 || \
     echo "note: fonts-farsiweb not installed; Persian screens use DejaVu Sans" >&2
 fi
+# `harness report` runs the Allure 2 CLI (Java 17+, from npm: package.json); its test opens the report in
+# Chromium. CI's clean machine has none of them.
+need=()
+command -v java >/dev/null || need+=(default-jre-headless)
+command -v chromium >/dev/null || need+=(chromium)
+command -v npm >/dev/null || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null 2>&1 || \
+    echo "note: could not install ${need[*]}: harness report and its test need them" >&2
+fi
+if command -v npm >/dev/null && [ ! -x node_modules/.bin/allure ]; then
+  npm ci --no-audit --no-fund --silent >/dev/null || echo "note: npm ci failed: no Allure CLI for harness report" >&2
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

@@ -404,14 +404,14 @@ class ScenarioRunner:
                 raise DeviceError(self.session.serial,
                                   f"{where}: neither the notice nor the home screen appeared "
                                   f"within the timeout ({seen.describe()})")
-            raise VerdictMismatch("locked", "unlocked", f"{where}: {seen.describe()}")
+            raise VerdictMismatch("locked", "unlocked", f"{where}: {seen.describe()}", seen.brief())
         if expected == "unlocked" and seen.present:
-            raise VerdictMismatch("unlocked", "locked", f"{where}: {seen.describe()}")
+            raise VerdictMismatch("unlocked", "locked", f"{where}: {seen.describe()}", seen.brief())
         if expected == "unlocked" and not seen.home:
             raise DeviceError(self.session.serial, f"{where}: cannot judge 'unlocked': {seen.describe()}")
         if step.text and not user_regex(step.text).search(seen.body or ""):
             raise VerdictMismatch("locked with a notice matching " + repr(step.text), "locked",
-                                  f"{where}: {seen.describe()}")
+                                  f"{where}: {seen.describe()}", seen.brief())
 
     def _need_decision(self, where: str, seen: NoticeObservation) -> None:
         """No verdict from the screen of a device that never decided while it was online."""

@@ -148,7 +148,7 @@ def test_a_lab_device_on_the_adb_backend_is_driven_by_its_profile_alone(
     assert "ro.product.brand=Redmi" in listed.stdout.replace("\n", " "), listed.stdout
 
     done = harness(tmp_path, env, "run", "scenarios", "--backend", "adb", "--serial", phone.serial,
-                   "--profiles", "lab-profiles", "--alluredir", "allure")
+                   "--profiles", "lab-profiles", "--alluredir", "allure", "--log", "harness-run.log")
     out = done.stdout
     assert done.returncode == 0, out + (tmp_path / "harness-run.log").read_text()
     assert "1 passed" in out and "2 skipped" in out, out

@@ -67,10 +67,13 @@ def test_run_reports_a_wrong_expectation_with_evidence(workspace: Path) -> None:
     assert done.returncode == 1, out + done.stderr
     assert "Scenario results" in out and "emulator-" in out
     assert "2 passed" in out and "1 failed" in out, out
-    assert "expected the device locked" in out and "unlocked" in out, out
+    assert "Madrid (Spain): expected locked, seen unlocked — home screen" in out, out
     results = allure_results(workspace / "allure")
     wrong = results["A wrong expectation - Madrid with a Movistar SIM expected locked"]
     assert wrong["status"] == "failed"
+    assert wrong["statusDetails"]["message"].startswith("Madrid (Spain): expected locked, seen unlocked")
+    assert {"name": "feature", "value": "Madrid (Spain)"} in wrong["labels"]
+    assert wrong["steps"][-1]["status"] == "failed"  # the verdict step is red
     assert {"image/png", "application/xml", "text/plain"} <= attachment_types(wrong), wrong
     assert (workspace / "allure" / "categories.json").exists()
     assert "model=" in (workspace / "allure" / "environment.properties").read_text()

@@ -12,82 +12,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakelab import events, write_lab
+
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-FAKELAB = '''
-import json, os
-from harness.backends.base import DeviceHandle
-
-def _log(**event):
-    with open(os.environ["FAKELAB_LOG"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-
-class FakeLab:
-    name = "fake"
-    def __init__(self, options):
-        self.options = options
-        self.provisioned = False
-    def provision(self, count):
-        self.provisioned = True
-        _log(event="provision", count=count, pid=os.getpid())
-        return [DeviceHandle(serial=f"fake-{i}", kind="fake") for i in range(count)]
-    def teardown(self):
-        if self.provisioned:
-            _log(event="teardown", pid=os.getpid())
-    def facts(self, handle):
-        return {"model": "Fake Phone", "firmware.version": "1.0"}
-    def device_ops(self, handle):
-        return None
-'''
-
-CONFTEST = '''
-import json, os
-from harness.errors import CapabilityMissing, DeviceError, VerdictMismatch
-
-pytest_plugins = ["harness.pytest_plugin"]
-
-def pytest_harness_run_scenario(item, scenario, device):
-    with open(os.environ["FAKELAB_LOG"], "a") as out:
-        out.write(json.dumps({"event": "run", "id": scenario.id, "serial": device.handle.serial,
-                              "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}) + "\\n")
-    name = scenario.name.lower()
-    if "wrong" in name:
-        raise VerdictMismatch("locked", "unlocked", "notice state expected locked, seen absent")
-    if "dies" in name:
-        raise DeviceError(device.handle.serial, "adb: device offline")
-    if "roaming" in name:
-        raise CapabilityMissing("roaming", device.handle.serial, "stock emulator")
-    return "ok"
-'''
-
-
-def scenario(name: str, tags: str) -> str:
-    return f"scenario: {name}\ntags: [{tags}]\nsteps:\n  - reset\n  - activate\n  - expect: locked\n"
-
 
 @pytest.fixture
 def lab(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     log = pytester.path / "fakelab.jsonl"
     monkeypatch.setenv("FAKELAB_LOG", str(log))
     monkeypatch.setenv("PYTHONPATH", str(pytester.path))
-    pytester.makepyfile(fakelab=FAKELAB, conftest=CONFTEST)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider --backend fakelab:FakeLab\n")
-    files = {
-        "havana": scenario("First activation in Havana locks", "smoke, cuba"),
-        "tehran": scenario("First activation in Tehran locks", "smoke, iran"),
-        "wrong": scenario("A wrong expectation in Madrid", "smoke"),
-        "dies": scenario("The device dies mid-run", "edge"),
-        "roaming": scenario("Roaming needs a call box", "edge"),
-    }
-    for stem, text in files.items():
-        target = pytester.path / "scenarios" / f"{stem}.yaml"
-        target.parent.mkdir(exist_ok=True)
-        target.write_text(text)
+    write_lab(pytester.path, {
+        "havana": ("First activation in Havana locks", "smoke, cuba"),
+        "tehran": ("First activation in Tehran locks", "smoke, iran"),
+        "wrong": ("A wrong expectation in Madrid", "smoke"),
+        "dies": ("The device dies mid-run", "edge"),
+        "roaming": ("Roaming needs a call box", "edge"),
+    })
     return log
-
-
-def events(log: Path, kind: str) -> list[dict[str, object]]:
-    return [e for e in map(json.loads, log.read_text().splitlines()) if e["event"] == kind]
 
 
 def test_two_workers_get_two_distinct_devices_from_one_provisioning(pytester: pytest.Pytester, lab: Path) -> None:
@@ -143,8 +85,9 @@ def test_allure_categories_environment_and_statuses(pytester: pytest.Pytester, l
     pytester.runpytest_subprocess("-n", "2", "scenarios", f"--alluredir={alluredir}",
                                   f"--harness-summary={summary}")
     categories = json.loads((alluredir / "categories.json").read_text())
-    assert [(c["name"], c["matchedStatuses"]) for c in categories][:2] == [
-        ("Product defects", ["failed"]), ("Infrastructure", ["broken"])]
+    names = {c["name"]: c["matchedStatuses"] for c in categories}
+    assert names["missed lock"] == names["false lock"] == ["failed"]
+    assert names["infrastructure: device lost"] == ["broken"]
     environment = (alluredir / "environment.properties").read_text()
     assert "fake-0.model=Fake Phone" in environment and "fake-1.model=Fake Phone" in environment
     statuses = {}
@@ -161,3 +104,113 @@ def test_allure_categories_environment_and_statuses(pytester: pytest.Pytester, l
     assert records["The device dies mid-run"]["kind"] == "infrastructure"
     assert records["A wrong expectation in Madrid"]["outcome"] == "failed"
     assert {r["device"] for r in records.values()} <= {"fake-0", "fake-1"}
+
+
+TYPO = "scenario: A typo\nsteps:\n  - reset\n  - locaton: Havana\n  - expect: locked\n"
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["single", "xdist"])
+def test_a_scenario_that_does_not_load_stops_the_run_with_the_loaders_message(
+        pytester: pytest.Pytester, lab: Path, workers: list[str]) -> None:
+    (pytester.path / "scenarios" / "typo.yaml").write_text(TYPO)
+    earlier = pytester.path / "allure" / "earlier-result.json"
+    earlier.parent.mkdir()
+    earlier.write_text("{}")
+    result = pytester.runpytest_subprocess("scenarios", "-rfE", "--alluredir", "allure", "--harness-clean-results",
+                                           *workers)
+    result.stdout.fnmatch_lines(["*scenarios/typo.yaml:4: steps[[]1[]]: unknown step 'locaton'*did you mean location*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert not events(lab, "run"), "a run with a broken scenario file must not start scenarios"
+    assert earlier.exists(), "results are cleaned only once collection succeeded"
+
+
+def test_lab_failures_are_retried_and_exit_8_verdicts_are_never_retried(pytester: pytest.Pytester, lab: Path) -> None:
+    only_lab = pytester.runpytest_subprocess("scenarios", "-k", "dies")
+    assert only_lab.ret == 8
+    assert [e["id"] for e in events(lab, "run")] == ["dies", "dies"]  # --retries 1 by default
+    lab.unlink()
+    with_verdict = pytester.runpytest_subprocess("scenarios", "-k", "dies or wrong", "--retries", "2")
+    assert with_verdict.ret == pytest.ExitCode.TESTS_FAILED
+    ran = [e["id"] for e in events(lab, "run")]
+    assert ran.count("dies") == 3 and ran.count("wrong") == 1
+
+
+def test_a_hung_scenario_times_out_as_a_lab_error(pytester: pytest.Pytester, lab: Path) -> None:
+    (pytester.path / "scenarios" / "hangs.yaml").write_text(scenario_text("The device hangs"))
+    result = pytester.runpytest_subprocess("scenarios/hangs.yaml", "--scenario-timeout", "0.5", "--retries", "0",
+                                           "-rE")
+    result.stdout.fnmatch_lines(["*hangs.yaml:1: infrastructure: the scenario did not finish within its limit*"])
+    assert result.ret == 8
+
+
+def test_all_skipped_is_not_green_and_says_why(pytester: pytest.Pytester, lab: Path) -> None:
+    result = pytester.runpytest_subprocess("scenarios", "-k", "roaming")
+    result.stdout.fnmatch_lines(["*nothing was tested*", "*all 1 scenarios were skipped; exit 9*",
+                                 "*1 x <Device|fake-0> cannot provide roaming: stock emulator*"])
+    assert result.ret == 9
+    assert pytester.runpytest_subprocess("scenarios", "-k", "roaming", "--allow-all-skipped").ret == 0
+
+
+def test_the_config_file_sets_options_and_the_command_line_wins(pytester: pytest.Pytester, lab: Path) -> None:
+    (pytester.path / "pyproject.toml").write_text(
+        '[tool.regionlock]\nretries = 3\nexit-proxy = {IR = "127.0.0.1:3128"}\nallow_all_skipped = true\n')
+    shown = pytester.runpytest_subprocess("--harness-config", "--retries", "0")
+    shown.stdout.fnmatch_lines(["config file: *pyproject.toml", "allow_all_skipped = True  (file)",
+                                "exit_proxy = [[]IR=127.0.0.1:3128[]]  (file)", "retries = 0  (command line)"])
+    assert pytester.runpytest_subprocess("scenarios", "-k", "roaming").ret == 0  # allow_all_skipped from the file
+    (pytester.path / "harness.toml").write_text("retires = 2\n")  # nearer than pyproject: it wins, and is wrong
+    wrong = pytester.runpytest_subprocess("scenarios")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["*harness.toml: unknown key 'retires' (did you mean retries?)*"])
+
+
+def test_scenario_folders_are_configurable_and_left_out_yaml_is_reported(pytester: pytest.Pytester,
+                                                                         lab: Path) -> None:
+    mine = pytester.path / "checks"
+    mine.mkdir()
+    (mine / "kyiv.yaml").write_text(scenario_text("First activation in Kyiv"))
+    (pytester.path / "scenarios" / "notes.yaml").write_text("owner: qa\n")
+    everything = pytester.runpytest_subprocess("-k", "havana or kyiv")
+    everything.stdout.fnmatch_lines(["*YAML files not collected*", "*checks/kyiv.yaml: not under a scenario folder*",
+                                     "*scenarios/notes.yaml: no top-level `scenario:` key*"])
+    everything.assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("checks").assert_outcomes(passed=1)  # named on the command line: collected
+    pytester.runpytest_subprocess("--scenario-dir", "checks", "-k", "kyiv").assert_outcomes(passed=1)
+
+
+def test_last_failed_reruns_only_the_failed_scenario(pytester: pytest.Pytester, lab: Path) -> None:
+    pytester.makeini("[pytest]\naddopts = --backend fakelab:FakeLab\n")  # the cache on, as in a user's folder
+    pytester.runpytest_subprocess("scenarios", "-m", "smoke")
+    lab.unlink()
+    again = pytester.runpytest_subprocess("scenarios", "--lf")
+    assert [e["id"] for e in events(lab, "run")] == ["wrong"]
+    assert again.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_allure_results_group_by_territory_and_keep_history_ids_stable(pytester: pytest.Pytester,
+                                                                        lab: Path) -> None:
+    alluredir = pytester.path / "allure"
+    ids = []
+    for devices in ("1", "2"):  # other serials, same history ids
+        pytester.runpytest_subprocess("-n", devices, "scenarios", f"--alluredir={alluredir}", "--harness-clean-results")
+        results = {r["name"]: r for r in map(json.loads, (p.read_text() for p in alluredir.glob("*-result.json")))}
+        ids.append({name: r["historyId"] for name, r in results.items()})
+    assert ids[0] == ids[1] and len(ids[0]) == 5  # cleaned between runs: one result per scenario
+    wrong = results["A wrong expectation in Madrid"]
+    assert wrong["statusDetails"]["message"] == ("Havana (Cuba): expected locked, seen unlocked — home screen, "
+                                                 "decision 'activated'")
+    assert [s["status"] for s in wrong["steps"]] == ["failed"]  # the verdict step is red, not "broken"
+    labels = {(label["name"], label["value"]) for label in wrong["labels"]}
+    assert {("feature", "Havana (Cuba)"), ("story", "decided by gps")} <= labels
+    device = [p for p in wrong["parameters"] if p["name"] == "device"]
+    assert device and device[0].get("excluded") is True
+    assert any(a["name"] == "scenario: wrong.yaml" for a in wrong["attachments"])
+    dies = results["The device dies mid-run"]
+    assert dies["statusDetails"]["message"] == "Havana (Cuba): device lost: adb: device offline"
+
+
+def scenario_text(name: str) -> str:
+    from tests.fakelab import scenario
+
+    return scenario(name, "edge")
