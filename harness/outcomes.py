@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import pycountry
 
-from harness.errors import DeviceError, HarnessError, InfrastructureError, SpoofMismatch, VerdictMismatch
+from harness.errors import (
+    DeviceError,
+    HarnessError,
+    InfrastructureError,
+    ServiceDown,
+    SpoofMismatch,
+    UndecidedDevice,
+    VerdictMismatch,
+)
 
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario
@@ -76,6 +84,10 @@ CATEGORIES: tuple[Category, ...] = (
              "The setup wizard could not be walked: not judged."),
     Category("infrastructure: timeout", "broken", r".*: timeout: .*",
              "The scenario hit its overall time limit: not judged."),
+    Category("infrastructure: no decision", "broken", r".*: no decision: .*",
+             "The device stayed undecided although online (its activation answer never came): not judged."),
+    Category("infrastructure: service down", "broken", r".*: service down: .*",
+             "A server or emulator the harness started was down or restarted during the scenario: not judged."),
     Category("infrastructure: lab", "broken", r".*: lab: .*", "Another lab failure: not judged."),
     Category("harness error", "broken", r"(?s).*: harness error: .*", "A bug in the harness: not judged."),
     Category("unsupported by device", "skipped", r"(?s).*cannot provide.*",
@@ -92,11 +104,15 @@ class ScenarioTimeout(InfrastructureError):
 
 def infrastructure_kind(exc: BaseException) -> str:
     """The category word of a lab failure (matches a `CATEGORIES` pattern)."""
-    if isinstance(exc, ScenarioTimeout):
+    if isinstance(exc, ScenarioTimeout) or type(exc).__name__ == "ScenarioOverran":
         return "timeout"
+    if isinstance(exc, UndecidedDevice):
+        return "no decision"
+    if isinstance(exc, ServiceDown):
+        return "service down"
     if isinstance(exc, SpoofMismatch):
         return "spoof did not take"
-    if type(exc).__name__ == "WizardStuck":
+    if type(exc).__name__ == "WizardStuck":  # harness.wizard imports the runtime: named, not imported
         return "wizard stuck"
     if isinstance(exc, DeviceError) and _DEVICE_LOST.search(exc.msg):
         return "device lost"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from harness.errors import DeviceError, SpoofMismatch, VerdictMismatch
+from harness.errors import DeviceError, ServiceDown, SpoofMismatch, UndecidedDevice, VerdictMismatch
 from harness.outcomes import (
     CATEGORIES,
     ScenarioTimeout,
@@ -40,6 +40,8 @@ def test_a_missed_lock_reads_place_first_and_lands_in_one_category() -> None:
      "infrastructure: spoof did not take"),
     (ScenarioTimeout("the scenario did not finish within its limit of 600 s"), "infrastructure: timeout"),
     (DeviceError("emulator-16000", "u2 server refused the click"), "infrastructure: lab"),
+    (UndecidedDevice("emulator-16000", "decision still 'pending' past 20 s"), "infrastructure: no decision"),
+    (ServiceDown("activation server", "restarted during the scenario"), "infrastructure: service down"),
     (KeyError("x"), "harness error"),
 ])
 def test_lab_failures_are_named_by_kind_without_serials(exc: BaseException, category: str) -> None:
