@@ -93,11 +93,14 @@ def option_value(args: Sequence[str], flag: str) -> str | None:
 
 
 def with_default_paths(args: Sequence[str], cwd: Path) -> tuple[str, ...]:
-    """Add `scenarios` when no path was given and the folder has one (the old default, still handy)."""
-    named = any(not a.startswith("-") and Path(cwd, a.split("::")[0]).exists() for a in args)
-    if named or not (cwd / "scenarios").is_dir():
-        return tuple(args)
-    return ("scenarios", *args)
+    """`harness run FOLDER` runs the scenarios in FOLDER whatever it is called (the folder becomes a
+    scenario folder); with no path, `scenarios` when the current folder has one."""
+    folders = [Path(cwd, a).resolve() for a in args if not a.startswith("-") and Path(cwd, a).is_dir()]
+    named = folders or any(not a.startswith("-") and Path(cwd, a.split("::")[0]).exists() for a in args)
+    if not named and (cwd / "scenarios").is_dir():
+        return ("scenarios", *args)
+    extra = [part for folder in folders for part in ("--scenario-dir", folder.name)]
+    return (*args, *extra)
 
 
 def new_run_dir(base: Path) -> Path:

@@ -450,7 +450,8 @@ class HarnessState:
             self.collect_errors[report.nodeid] = report.longreprtext.strip()
             self.emit({"event": "collect-error", "where": report.nodeid, "message": report.longreprtext.strip()})
             dsession = self.config.pluginmanager.getplugin("dsession")
-            if dsession is not None and not self.config.option.continue_on_collection_errors:
+            scenario_file = report.nodeid.split("::")[0].endswith((".yaml", ".yml"))
+            if scenario_file and dsession is not None and not self.config.option.continue_on_collection_errors:
                 # as without xdist: a file that did not load stops the run before anything is scheduled
                 dsession.shouldstop = f"a scenario file did not load: {report.nodeid}"
 

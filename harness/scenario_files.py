@@ -2,7 +2,7 @@
 
 A YAML file with a top-level `scenario:` key is collected when it lies under a folder whose name is a
 scenario folder (`--scenario-dir`, the `harness_scenario_dirs` ini value, default `scenarios`) or
-under a path the user named on the command line. The same rules decide what the xdist controller
+was itself named on the command line. The same rules decide what the xdist controller
 provisions devices for (before any worker collects) and what the end of the run lists as left out.
 """
 
@@ -33,18 +33,19 @@ def scenario_dir_names(config: pytest.Config) -> set[str]:
     return set(config.getoption("scenario_dirs", None) or config.getini("harness_scenario_dirs"))
 
 
-def _explicit_roots(config: pytest.Config) -> list[Path]:
-    """Paths the user named on the command line: everything under them is meant to run."""
+def _explicit_files(config: pytest.Config) -> set[Path]:
+    """YAML files the user named on the command line: always meant to run. (A named *folder* is not
+    enough: test trees hold YAML data; `harness run FOLDER` adds the folder as a scenario folder.)"""
     if config.args_source != pytest.Config.ArgsSource.ARGS:
-        return []
-    return [Path(config.invocation_params.dir, a.split("::")[0]).resolve() for a in config.args]
+        return set()
+    named = (Path(config.invocation_params.dir, a.split("::")[0]).resolve() for a in config.args)
+    return {path for path in named if path.is_file()}
 
 
 def in_scope(config: pytest.Config, path: Path) -> bool:
     if scenario_dir_names(config) & set(path.parent.parts):
         return True
-    resolved = path.resolve()
-    return any(resolved == root or root in resolved.parents for root in _explicit_roots(config))
+    return path.resolve() in _explicit_files(config)
 
 
 def _walk_yaml(config: pytest.Config) -> Iterator[Path]:
@@ -76,8 +77,8 @@ def not_collected(config: pytest.Config) -> Iterator[tuple[str, str]]:
         if in_scope(config, path) and not is_scenario_file(path):
             yield shown, "no top-level `scenario:` key"
         elif not in_scope(config, path) and is_scenario_file(path):
-            yield shown, (f"not under a scenario folder ({names}): name the folder on the command line, "
-                          "or add it with --scenario-dir / harness_scenario_dirs")
+            yield shown, (f"not under a scenario folder ({names}): add its folder with --scenario-dir / "
+                          "harness_scenario_dirs, or run `harness run FOLDER`")
 
 
 __all__ = ["in_scope", "is_scenario_file", "iter_scenario_files", "not_collected", "scenario_dir_names"]

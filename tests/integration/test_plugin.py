@@ -175,7 +175,8 @@ def test_scenario_folders_are_configurable_and_left_out_yaml_is_reported(pyteste
     everything.stdout.fnmatch_lines(["*YAML files not collected*", "*checks/kyiv.yaml: not under a scenario folder*",
                                      "*scenarios/notes.yaml: no top-level `scenario:` key*"])
     everything.assert_outcomes(passed=1)
-    pytester.runpytest_subprocess("checks").assert_outcomes(passed=1)  # named on the command line: collected
+    pytester.runpytest_subprocess("checks/kyiv.yaml").assert_outcomes(passed=1)  # a file named: collected
+    pytester.runpytest_subprocess("checks").assert_outcomes()  # a folder of another name: reported, not run
     pytester.runpytest_subprocess("--scenario-dir", "checks", "-k", "kyiv").assert_outcomes(passed=1)
 
 

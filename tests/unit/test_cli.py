@@ -45,7 +45,7 @@ def test_scenarios_is_the_default_path_only_when_none_was_given(tmp_path: Path) 
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "mine").mkdir()
     assert with_default_paths(["-m", "smoke"], tmp_path) == ("scenarios", "-m", "smoke")
-    assert with_default_paths(["mine", "-x"], tmp_path) == ("mine", "-x")
+    assert with_default_paths(["mine", "-x"], tmp_path) == ("mine", "-x", "--scenario-dir", "mine")
 
 
 def test_read_events_tolerates_a_half_written_line_and_keeps_the_last_attempt(tmp_path: Path) -> None:
