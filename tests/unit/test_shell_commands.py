@@ -202,16 +202,24 @@ def test_interactive_session_with_pty_prompts_and_echoes(sh: Harness) -> None:
     assert (status, out) == (0, b"a\nroot\n")
 
 
-def test_simple_commands_are_fast(sh: Harness) -> None:
-    """A shell is a fork in the running sandbox, not a new sandbox (~30-50 ms): the median stays far
-    below that even on a loaded 2-core machine (bench/bench_emulator.py has the real figures)."""
-    sh("getprop ro.product.device")
-    took = []
-    for _ in range(60):
+def test_one_sandbox_per_device_not_per_command(sh: Harness) -> None:
+    """A shell is a fork in the running sandbox: far cheaper than starting the sandbox, which only
+    the first shell (or one after adb root) pays. Compared on the same machine at the same moment,
+    so load inflates both alike (bench/bench_emulator.py has the absolute figures)."""
+    from emulators.virtual.sandbox.userland import userland_for
+
+    cold = []
+    for _ in range(3):
+        userland_for(sh.device).stop()
         started = time.perf_counter()
         sh("getprop ro.product.device; echo X4EXIT:$?")
-        took.append(time.perf_counter() - started)
-    assert sorted(took)[len(took) // 2] < 0.020
+        cold.append(time.perf_counter() - started)
+    warm = []
+    for _ in range(30):
+        started = time.perf_counter()
+        sh("getprop ro.product.device; echo X4EXIT:$?")
+        warm.append(time.perf_counter() - started)
+    assert sorted(warm)[len(warm) // 2] * 4 < min(cold)
 
 
 # --- properties and settings -----------------------------------------------------------------------
@@ -644,3 +652,13 @@ def test_without_namespaces_the_shell_refuses_with_the_reason(sh: Harness, monke
     assert (result.status, result.out) == (1, "")
     assert "userland is unavailable" in result.err and "No permissions to create new namespace" in result.err
     assert time.monotonic() - started < 5
+
+
+def test_a_replaced_data_folder_gets_a_fresh_sandbox(sh: Harness) -> None:
+    """A snapshot load or wipe replaces /data on the host; the shell must see the new one."""
+    import shutil
+
+    assert sh("echo old > /data/local/tmp/f; cat /data/local/tmp/f").out == "old\n"
+    shutil.rmtree(sh.device.fs.host_path("/data"))
+    sh.put("/data/local/tmp/f", b"restored\n")
+    assert sh("cat /data/local/tmp/f").out == "restored\n"

@@ -176,6 +176,15 @@ class Child:
             pass
         self.conn.close()
 
+    def stop(self, timeout: float = 2.0) -> None:
+        """Kill the session and wait until the process is reaped (gone from ps), then hang up."""
+        try:
+            self.conn.send(b"k")
+        except OSError:
+            pass
+        self.wait(timeout)
+        self.kill()
+
     def kill(self) -> None:
         """Hang up: the zygote kills the process's whole session, even after it exited."""
         try:
@@ -201,6 +210,7 @@ class Sandbox:
         self.tool_socket_dir.mkdir()
         self._process: subprocess.Popen[bytes] | None = None
         self._lifeline: int | None = None  # while we hold its write end, the zygote lives
+        self._bound: tuple[tuple[int, int], ...] = ()
 
     @property
     def tool_socket_path(self) -> Path:
@@ -217,6 +227,7 @@ class Sandbox:
         lifeline_read, self._lifeline = os.pipe2(os.O_CLOEXEC)
         try:
             args = self._bwrap_args(bwrap, helper, listener.fileno(), lifeline_read)
+            self._bound = self._bind_identity()
             self._process = subprocess.Popen(args, pass_fds=(listener.fileno(), lifeline_read),
                                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.PIPE)
@@ -249,6 +260,21 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             return ""
         return (process.stderr.read() if process.stderr else b"").decode(errors="replace").strip()
+
+    def binds_current(self) -> bool:
+        """Whether /data and /storage still are the folders bound at start: a snapshot load or a
+        wipe replaces them, and a running sandbox would keep seeing the deleted ones."""
+        return self._bound == self._bind_identity()
+
+    def _bind_identity(self) -> tuple[tuple[int, int], ...]:
+        found = []
+        for folder in (self.fs_root / "data", self.fs_root / "storage"):
+            try:
+                st = folder.stat()
+            except OSError:
+                return ()
+            found.append((st.st_dev, st.st_ino))
+        return tuple(found)
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None

@@ -237,6 +237,10 @@ static int zygote(int listener, int lifeline) {
             char request[16];
             ssize_t n = recv(children[i].conn, request, sizeof(request), MSG_DONTWAIT);
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            if (n > 0 && request[0] == 'k') { /* kill now, answer the status once reaped */
+                kill_session(children[i].sid);
+                continue;
+            }
             /* "r": finished normally, leave what it started alone (nohup ... &, as on a phone);
              * a hang-up: the client is gone, so is everything the process started */
             if (!(n > 0 && request[0] == 'r')) kill_session(children[i].sid);

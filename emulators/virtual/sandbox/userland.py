@@ -65,7 +65,8 @@ class Userland:
         """The running sandbox for the current root state (started or restarted as needed)."""
         with self._lock:
             sandbox = self._sandbox
-            if sandbox is not None and sandbox.alive() and sandbox.root == self.device.root:
+            if (sandbox is not None and sandbox.alive() and sandbox.root == self.device.root
+                    and sandbox.binds_current()):
                 return sandbox
             apps = [name for name, child in self._apps.items() if child.running()]
             self._stop_locked()
@@ -119,7 +120,7 @@ class Userland:
         with self._lock:
             child = self._apps.pop(package, None)
         if child is not None:
-            child.kill()
+            child.stop()
 
     # --- adb shells ----------------------------------------------------------------------------
     def run_shell(self, command: str, io: ShellIO) -> int:
