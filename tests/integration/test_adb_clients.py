@@ -145,3 +145,10 @@ def test_unknown_command_is_127_with_message_on_stderr(emulator: RunningEmulator
     result = emulator.adb("shell", "no-such-tool")
     assert result.returncode == 127
     assert "not found" in result.stderr and result.stdout == ""
+
+
+def test_adb_binary_pty_shell_and_interactive_input(emulator: RunningEmulator) -> None:
+    """`adb shell -tt` gets a real terminal in the device, and the exit status through shell v2."""
+    result = emulator.adb("shell", "-tt", "[ -t 0 ] && [ -t 1 ] && echo on-a-tty; exit 3")
+    assert result.returncode == 3
+    assert "on-a-tty" in result.stdout  # (text mode folds the terminal's \r\n)
