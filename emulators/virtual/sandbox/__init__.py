@@ -75,6 +75,7 @@ class Limits:
     processes: int = 256  # RLIMIT_NPROC for the sandbox user
     memory: int = 256 << 20  # RLIMIT_AS per process, bytes
     file_size: int = 512 << 20  # RLIMIT_FSIZE, bytes
+    cpu_seconds: int = 600  # RLIMIT_CPU per process: idle servers never reach it, an escaped spinner does
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,7 +391,8 @@ class Sandbox:
                  "--symlink", "/storage/emulated/0", "/mnt/sdcard",
                  "--dir", "/vendor", "--dir", "/product", "--dir", "/apex", "--dir", "/cache",
                  "--remount-ro", "/", "--chdir", "/", "/init", str(listener_fd), str(lifeline_fd),
-                 str(self.limits.processes), str(self.limits.memory), str(self.limits.file_size)]
+                 str(self.limits.processes), str(self.limits.memory), str(self.limits.file_size),
+                 str(self.limits.cpu_seconds)]
         return args
 
 

@@ -5,8 +5,8 @@
  * carrying the new process's stdin/stdout/stderr (SCM_RIGHTS), forks, and reports the pid and later
  * the exit status on that request's connection. When the device hangs up that connection without
  * saying "r" (release), e.g. because the adb client went away, the process's whole session is
- * killed. It sets the sandbox's limits (argv[3..5]: processes, address space, file size) for
- * everything it forks. As pid 1 it reaps every orphan; it exits (ending the namespace) when the lifeline pipe
+ * killed. It sets the sandbox's limits (argv[3..6]: processes, address space, file size, CPU
+ * seconds per process) for everything it forks. As pid 1 it reaps every orphan; it exits (ending the namespace) when the lifeline pipe
  * from the device process (argv[2]) closes, however that process died.
  *
  * Called under any other name (getprop, am, app_process...) it is a framework tool: it hands its
@@ -38,6 +38,7 @@
 #define MAX_CHILDREN 512
 
 static int sigpipe_fds[2];
+static rlim_t cpu_seconds = RLIM_INFINITY;
 static void reap(void);
 
 static void on_sigchld(int sig) {
@@ -150,6 +151,9 @@ static void spawn(int conn) {
         signal(SIGCHLD, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
         setsid();
+        /* CPU seconds per process: what escapes its session (setsid cmd &) and spins is still bounded */
+        struct rlimit cpu = {cpu_seconds, cpu_seconds + 1};
+        setrlimit(RLIMIT_CPU, &cpu);
         if (strcmp(kind, "pty") == 0) ioctl(fds[0], TIOCSCTTY, 0);
         for (int i = 0; i < 3; i++) dup2(fds[i], i);
         for (int fd = 3; fd < 1024; fd++) if (fd != exec_pipe[1]) close(fd);
@@ -322,6 +326,7 @@ int main(int argc, char **argv) {
             struct rlimit limit = {strtoull(argv[3 + i], NULL, 10), strtoull(argv[3 + i], NULL, 10)};
             if (setrlimit(resources[i], &limit) != 0) return 1;
         }
+        if (argc > 6) cpu_seconds = strtoull(argv[6], NULL, 10);
         return zygote(atoi(argv[1]), atoi(argv[2]));
     }
     if (getenv("ANDROIDD_IDLE")) {

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 
 from emulators.virtual.device import ShellIO, VirtualDevice
-from emulators.virtual.sandbox import SYSTEM_PROCESSES, Child, Sandbox, SandboxUnavailable
+from emulators.virtual.sandbox import SYSTEM_PROCESSES, Child, Limits, Sandbox, SandboxUnavailable
 from emulators.virtual.sandbox.toolserver import ToolServer
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Userland:
                 return sandbox
             apps = [name for name, child in self._apps.items() if child.running()]
             self._stop_locked()
-            sandbox = Sandbox(self.device.fs.root, self.device.root)
+            sandbox = Sandbox(self.device.fs.root, self.device.root, self._limits())
             self._tools = ToolServer(self.device, sandbox.tool_socket_path, sandbox.root)
             try:
                 sandbox.start()
@@ -84,6 +84,11 @@ class Userland:
                 self._apps[name] = sandbox.spawn_idle(name)
             self._top_app_runs()
             return sandbox
+
+    def _limits(self) -> Limits:
+        """The defaults, or `-prop sandbox.cpu_seconds=N` (tests bound an escaped spinner quickly)."""
+        cpu = self.device.config.knob("sandbox.cpu_seconds")
+        return Limits(cpu_seconds=int(cpu)) if cpu.isdigit() else Limits()
 
     def stop(self) -> None:
         with self._lock:
