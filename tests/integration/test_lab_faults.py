@@ -24,7 +24,7 @@ from harness.backends.health import Journal, pid_from_file
 from harness.backends.virtual import ACTIVATION_PIDFILE, JOURNAL_NAME, VirtualBackend, VirtualDeviceOps
 from harness.errors import InfrastructureError, ProductDefect, ServiceDown, UndecidedDevice
 from harness.evidence import Evidence, StepRecord
-from harness.profiles import NoticeProfile, load_notice_profile
+from harness.profile_match import ProfileSource
 from harness.scenario.loader import load_text
 from harness.scenario.runner import Outcome, run_scenario
 
@@ -49,11 +49,16 @@ steps:
 MADRID_NO_RESET = MADRID.replace("  - reset\n", "")
 
 
-def notice_profile() -> NoticeProfile:
-    profile = load_notice_profile("reference")
-    assert profile.decision is not None
-    return profile.model_copy(update={"decision": profile.decision.model_copy(
-        update={"undecided_settle_seconds": 3.0})})
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory: pytest.TempPathFactory) -> ProfileSource:
+    """The shipped reference profile with its decision bound cut to 3 s."""
+    from importlib import resources
+
+    text = resources.files("harness.data.profiles").joinpath("reference.yaml").read_text("utf-8")
+    assert "  longest_seconds: 12\n" in text
+    path = tmp_path_factory.mktemp("profiles") / "reference-fast.yaml"
+    path.write_text(text.replace("  longest_seconds: 12\n", "  longest_seconds: 3\n"))
+    return ProfileSource(named=str(path))
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +76,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VirtualBacke
 
 
 @pytest.fixture(scope="module")
-def lab_ops(lab: tuple[VirtualBackend, DeviceHandle]) -> VirtualDeviceOps:
+def lab_ops(lab: tuple[VirtualBackend, DeviceHandle], profiles: ProfileSource) -> VirtualDeviceOps:
     backend, handle = lab
-    return backend.device_ops(handle)  # one for the module: it follows the device across restarts
+    ops = backend.device_ops(handle)  # one for the module: it follows the device across restarts
+    ops.profiles = profiles  # type: ignore[attr-defined]  # carried for run() below
+    return ops
 
 
 @pytest.fixture
@@ -103,7 +110,7 @@ def run(ops: VirtualDeviceOps, text: str, evidence: Evidence | None = None) -> O
     mark = ops.before_scenario()
     try:
         outcome = run_scenario(load_text(text)[0], ops.current_session(), ops,
-                               evidence or Evidence(use_allure=False), notice_profile=notice_profile())
+                               evidence or Evidence(use_allure=False), profiles=ops.profiles)
     except Exception:
         ops.after_scenario(mark)
         raise
@@ -141,7 +148,7 @@ def test_undecided_device_without_the_watch_is_an_infrastructure_error(ops: Virt
     # the runner alone (another backend, no health checks): a dead server still gives no verdict
     with pytest.raises(UndecidedDevice, match="decision bound"):
         run_scenario(load_text(MADRID)[0], ops.current_session(), ops,
-                     FaultAt("activate", kill_activation_server(ops)), notice_profile=notice_profile())
+                     FaultAt("activate", kill_activation_server(ops)), profiles=ops.profiles)
 
 
 def test_a_killed_emulator_is_replaced_before_the_next_scenario(ops: VirtualDeviceOps) -> None:
