@@ -151,25 +151,40 @@ def test_undecided_device_without_the_watch_is_an_infrastructure_error(ops: Virt
                      FaultAt("activate", kill_activation_server(ops)), profiles=ops.profiles)
 
 
-def test_a_killed_emulator_is_replaced_before_the_next_scenario(ops: VirtualDeviceOps) -> None:
+def emulator_pid(ops: VirtualDeviceOps) -> int:
+    """The emulator's pid now (a SIM step cold-boots the device: a new process in the same dir)."""
     pid = pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid")
     assert pid is not None
+    return pid
+
+
+def test_a_killed_emulator_is_replaced_before_the_next_scenario(ops: VirtualDeviceOps) -> None:
+    killed: list[int] = []
+
+    def fault() -> None:
+        killed.append(emulator_pid(ops))
+        os.kill(killed[0], signal.SIGKILL)
+
     with pytest.raises(InfrastructureError) as info:
-        run(ops, MADRID_NO_RESET, FaultAt("location", lambda: os.kill(pid, signal.SIGKILL)))
+        run(ops, MADRID_NO_RESET, FaultAt("location", fault))
     assert not isinstance(info.value, ProductDefect)
     started = time.monotonic()
     outcome = run(ops, MADRID_NO_RESET)  # no reset step: only the health check can have replaced it
     assert outcome.verdict == "unlocked"
     assert time.monotonic() - started > 0.5, "it ran on a new device, not errored at once"
-    assert pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid") != pid
+    assert emulator_pid(ops) != killed[0]
     assert any("is gone" in line and "replaced" in line for line in ops.journal.since(0))
 
 
 def test_a_stopped_emulator_errors_within_the_deadline_and_is_replaced(ops: VirtualDeviceOps) -> None:
-    pid = pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid")
-    assert pid is not None
-    ops.current_session().device.deadline = 2.0  # the UI call deadline (default 30 s), short for the test
-    evidence = FaultAt("expect", lambda: os.kill(pid, signal.SIGSTOP))
+    stopped: list[int] = []
+
+    def fault() -> None:
+        stopped.append(emulator_pid(ops))
+        ops.current_session().device.deadline = 2.0  # the UI call deadline (default 30 s), short for the test
+        os.kill(stopped[0], signal.SIGSTOP)
+
+    evidence = FaultAt("expect", fault)
     started = time.monotonic()
     try:
         with pytest.raises(InfrastructureError) as info:
@@ -181,7 +196,7 @@ def test_a_stopped_emulator_errors_within_the_deadline_and_is_replaced(ops: Virt
     assert any(a.name == "failure: notes" for a in evidence.attachments), "the evidence that could be had"
     outcome = run(ops, MADRID)
     assert outcome.verdict == "unlocked"
-    assert not _alive(pid), "the stopped emulator was not left behind"
+    assert not _alive(stopped[0]), "the stopped emulator was not left behind"
 
 
 def test_a_killed_adb_server_is_restarted_and_the_next_scenario_runs(ops: VirtualDeviceOps) -> None:
