@@ -177,6 +177,7 @@ def run(
 ) -> None:
     sweep_stale_runs()
     args = with_default_paths(ctx.args, Path.cwd())
+    _check_policy_or_exit(args)
     run_dir = new_run_dir(runs_dir)
     explicit = option_value(args, "--alluredir")
     req = RunRequest(args, Path(explicit) if explicit else run_dir / "allure-results", clean_results=bool(explicit))
@@ -190,6 +191,22 @@ def run(
         console.print(f"[yellow]stopped by signal {stopped_by}: the table shows what finished[/]")
         code = 128 + stopped_by
     raise typer.Exit(code)
+
+
+def _check_policy_or_exit(args: Sequence[str]) -> None:
+    """A bad --policy is reported here, on the console, before pytest or any device starts (the
+    plugin refuses it too, but its message would only reach the log)."""
+    policy = option_value(args, "--policy")
+    if not policy or (option_value(args, "--backend") or "virtual") != "virtual":
+        return
+    from harness.backends.base import BackendError
+    from harness.backends.virtual import check_policy
+
+    try:
+        check_policy(policy)
+    except BackendError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(ExitCode.USAGE_ERROR) from None
 
 
 def _run_pytest(req: RunRequest, events: Path, log: Path) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from harness.backends.health import Journal, pid_from_file
 from harness.backends.virtual import ACTIVATION_PIDFILE, JOURNAL_NAME, VirtualBackend, VirtualDeviceOps
 from harness.errors import InfrastructureError, ProductDefect, ServiceDown, UndecidedDevice
 from harness.evidence import Evidence, StepRecord
-from harness.profiles import NoticeProfile, load_notice_profile
+from harness.profile_match import ProfileSource
 from harness.scenario.loader import load_text
 from harness.scenario.runner import Outcome, run_scenario
 
@@ -49,11 +49,16 @@ steps:
 MADRID_NO_RESET = MADRID.replace("  - reset\n", "")
 
 
-def notice_profile() -> NoticeProfile:
-    profile = load_notice_profile("reference")
-    assert profile.decision is not None
-    return profile.model_copy(update={"decision": profile.decision.model_copy(
-        update={"undecided_settle_seconds": 3.0})})
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory: pytest.TempPathFactory) -> ProfileSource:
+    """The shipped reference profile with its decision bound cut to 3 s."""
+    from importlib import resources
+
+    text = resources.files("harness.data.profiles").joinpath("reference.yaml").read_text("utf-8")
+    assert "  longest_seconds: 12\n" in text
+    path = tmp_path_factory.mktemp("profiles") / "reference-fast.yaml"
+    path.write_text(text.replace("  longest_seconds: 12\n", "  longest_seconds: 3\n"))
+    return ProfileSource(named=str(path))
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +76,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VirtualBacke
 
 
 @pytest.fixture(scope="module")
-def lab_ops(lab: tuple[VirtualBackend, DeviceHandle]) -> VirtualDeviceOps:
+def lab_ops(lab: tuple[VirtualBackend, DeviceHandle], profiles: ProfileSource) -> VirtualDeviceOps:
     backend, handle = lab
-    return backend.device_ops(handle)  # one for the module: it follows the device across restarts
+    ops = backend.device_ops(handle)  # one for the module: it follows the device across restarts
+    ops.profiles = profiles  # type: ignore[attr-defined]  # carried for run() below
+    return ops
 
 
 @pytest.fixture
@@ -103,7 +110,7 @@ def run(ops: VirtualDeviceOps, text: str, evidence: Evidence | None = None) -> O
     mark = ops.before_scenario()
     try:
         outcome = run_scenario(load_text(text)[0], ops.current_session(), ops,
-                               evidence or Evidence(use_allure=False), notice_profile=notice_profile())
+                               evidence or Evidence(use_allure=False), profiles=ops.profiles)
     except Exception:
         ops.after_scenario(mark)
         raise
@@ -141,28 +148,43 @@ def test_undecided_device_without_the_watch_is_an_infrastructure_error(ops: Virt
     # the runner alone (another backend, no health checks): a dead server still gives no verdict
     with pytest.raises(UndecidedDevice, match="decision bound"):
         run_scenario(load_text(MADRID)[0], ops.current_session(), ops,
-                     FaultAt("activate", kill_activation_server(ops)), notice_profile=notice_profile())
+                     FaultAt("activate", kill_activation_server(ops)), profiles=ops.profiles)
+
+
+def emulator_pid(ops: VirtualDeviceOps) -> int:
+    """The emulator's pid now (a SIM step cold-boots the device: a new process in the same dir)."""
+    pid = pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid")
+    assert pid is not None
+    return pid
 
 
 def test_a_killed_emulator_is_replaced_before_the_next_scenario(ops: VirtualDeviceOps) -> None:
-    pid = pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid")
-    assert pid is not None
+    killed: list[int] = []
+
+    def fault() -> None:
+        killed.append(emulator_pid(ops))
+        os.kill(killed[0], signal.SIGKILL)
+
     with pytest.raises(InfrastructureError) as info:
-        run(ops, MADRID_NO_RESET, FaultAt("location", lambda: os.kill(pid, signal.SIGKILL)))
+        run(ops, MADRID_NO_RESET, FaultAt("location", fault))
     assert not isinstance(info.value, ProductDefect)
     started = time.monotonic()
     outcome = run(ops, MADRID_NO_RESET)  # no reset step: only the health check can have replaced it
     assert outcome.verdict == "unlocked"
     assert time.monotonic() - started > 0.5, "it ran on a new device, not errored at once"
-    assert pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid") != pid
+    assert emulator_pid(ops) != killed[0]
     assert any("is gone" in line and "replaced" in line for line in ops.journal.since(0))
 
 
 def test_a_stopped_emulator_errors_within_the_deadline_and_is_replaced(ops: VirtualDeviceOps) -> None:
-    pid = pid_from_file(Path(str(ops.handle.data_dir)) / "emulator.pid")
-    assert pid is not None
-    ops.current_session().device.deadline = 2.0  # the UI call deadline (default 30 s), short for the test
-    evidence = FaultAt("expect", lambda: os.kill(pid, signal.SIGSTOP))
+    stopped: list[int] = []
+
+    def fault() -> None:
+        stopped.append(emulator_pid(ops))
+        ops.current_session().device.deadline = 2.0  # the UI call deadline (default 30 s), short for the test
+        os.kill(stopped[0], signal.SIGSTOP)
+
+    evidence = FaultAt("expect", fault)
     started = time.monotonic()
     try:
         with pytest.raises(InfrastructureError) as info:
@@ -174,7 +196,7 @@ def test_a_stopped_emulator_errors_within_the_deadline_and_is_replaced(ops: Virt
     assert any(a.name == "failure: notes" for a in evidence.attachments), "the evidence that could be had"
     outcome = run(ops, MADRID)
     assert outcome.verdict == "unlocked"
-    assert not _alive(pid), "the stopped emulator was not left behind"
+    assert not _alive(stopped[0]), "the stopped emulator was not left behind"
 
 
 def test_a_killed_adb_server_is_restarted_and_the_next_scenario_runs(ops: VirtualDeviceOps) -> None:

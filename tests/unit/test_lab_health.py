@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,10 @@ def test_an_http_server_is_alive() -> None:
 def test_process_state_sees_stopped_and_gone() -> None:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        os.kill(proc.pid, 19)  # SIGSTOP
+        os.kill(proc.pid, 19)  # SIGSTOP (delivered asynchronously)
+        deadline = time.monotonic() + 5
+        while health.process_state(proc.pid) != "T" and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert health.process_state(proc.pid) == "T"
     finally:
         proc.kill()
@@ -82,7 +86,8 @@ class NoBoot:
         self.options = BackendOptions()
         self.restarts = 0
 
-    def restart(self, handle: DeviceHandle, fresh: bool = True, props: dict[str, str] | None = None) -> DeviceHandle:
+    def restart(self, handle: DeviceHandle, fresh: bool = True, props: dict[str, str] | None = None,
+                **more: Any) -> DeviceHandle:
         self.restarts += 1
         raise BackendError("timed out after 90s waiting for boot")
 
