@@ -301,7 +301,7 @@ ORDER = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
 def _print_summary(run: RunEvents, code: int, req: RunRequest, log: Path) -> None:
     records, errors = run.records, run.errors
     for err in errors:  # a scenario file that did not load: the loader's file:line message
-        console.print(f"[red]{escape(err['message'])}[/]", highlight=False)
+        console.print(f"[red]{escape(err['message'])}[/]", highlight=False, soft_wrap=True)
     for path, why in run.left_out:
         console.print(f"[yellow]not collected: {escape(path)}: {escape(why)}[/]", highlight=False)
     if records:
@@ -322,7 +322,7 @@ def _print_summary(run: RunEvents, code: int, req: RunRequest, log: Path) -> Non
     console.print(f"pytest output: {log}")
     if code in (ExitCode.INTERRUPTED, ExitCode.INTERNAL_ERROR, ExitCode.USAGE_ERROR) and not errors:
         for text in _log_errors(log):
-            console.print(f"[red]{escape(text)}[/]", highlight=False)
+            console.print(f"[red]{escape(text)}[/]", highlight=False, soft_wrap=True)  # whole lines: greppable
     meaning = EXIT_MEANING.get(ExitCode(code)) if code in set(ExitCode) else None
     console.print(f"exit {code}" + (f": {meaning}" if meaning else ""))
 

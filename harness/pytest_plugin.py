@@ -9,7 +9,7 @@ Theory of operation
   group that were not given on the command line, before anything reads them.
 - Collection: a YAML file whose top level has a `scenario:` key is a `ScenarioFile` when it lies under
   a folder named in `--scenario-dir` / the `harness_scenario_dirs` ini value (default `scenarios`),
-  or under a path given explicitly on the command line. The loader expands it into one `ScenarioItem`
+  or is itself named on the command line (harness.scenario_files). The loader expands it into one `ScenarioItem`
   per scenario and matrix row. Tags become markers (registered on the fly) and the scenario's name and
   matrix values become keywords, so `-m cuba` and `-k havana` select as expected. A scenario file
   that does not load is a collection error whose text is the loader's `file:line: field: message`;
