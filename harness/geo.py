@@ -16,6 +16,7 @@ from importlib import resources
 import yaml
 
 from harness.radio import UnknownCode, is_country
+from harness.territory import REGIONS
 
 
 @dataclass(frozen=True)
@@ -26,25 +27,31 @@ class Place:
     country: str  # ISO 3166-1 alpha-2
     subdivision: str | None = None  # ISO 3166-2, e.g. "UA-43"
     region: str | None = None  # named sanctions region, e.g. "crimea"
+    held_by: str | None = None  # ISO alpha-2 of the power holding land ISO lists under `country`
     aliases: tuple[str, ...] = ()
     note: str | None = None
 
     @property
     def territory(self) -> str:
-        """``crimea`` for Simferopol, ``CU`` for Havana: what a policy's prohibited list names."""
-        return self.region or self.country
+        """``crimea`` for Simferopol, ``CU`` for Havana, ``US`` for the Guantánamo Bay naval base:
+        what a policy's prohibited list names (the holder, for a base held by another power)."""
+        return self.region or self.held_by or self.country
 
 
 def _place(entry: dict[str, object]) -> Place:
     lat, lon = float(entry["lat"]), float(entry["lon"])  # type: ignore[arg-type]
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError(f"place {entry['name']!r} has coordinates out of range")
-    country = str(entry["country"])
-    if not is_country(country):
-        raise ValueError(f"place {entry['name']!r} has unknown country {country!r}")
+    country, held_by = str(entry["country"]), _opt(entry.get("held_by"))
+    for code in (country, held_by or country):
+        if not is_country(code):
+            raise ValueError(f"place {entry['name']!r} has unknown country {code!r}")
+    region = _opt(entry.get("region"))
+    if region is not None and region not in REGIONS:
+        raise ValueError(f"place {entry['name']!r} has unknown region {region!r} (known: {', '.join(REGIONS)})")
     return Place(
         name=str(entry["name"]), latitude=lat, longitude=lon, country=country,
-        subdivision=_opt(entry.get("subdivision")), region=_opt(entry.get("region")),
+        subdivision=_opt(entry.get("subdivision")), region=region, held_by=held_by,
         aliases=tuple(str(a) for a in entry.get("aliases", ()) or ()),  # type: ignore[attr-defined]
         note=_opt(entry.get("note")),
     )
