@@ -121,7 +121,7 @@ def write_readme(text: str) -> None:
     if BEGIN not in readme or END not in readme:
         raise SystemExit(f"{README}: no {BEGIN} ... {END} block to replace")
     block = f"{BEGIN}\n{text}\n{END}"
-    README.write_text(re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, readme, flags=re.S),
+    README.write_text(re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, readme, flags=re.DOTALL),
                       encoding="utf-8")
 
 
