@@ -32,7 +32,8 @@ from typing import Any
 from harness.errors import ScenarioError
 from harness.scenario.yamlsource import LineDict, LineList
 
-MODES = ("pairwise", "cartesian")
+MODES = ("pairwise", "cartesian", "sweep")
+SWEEP_KEYS = ("crossings", "distances_km")
 FACTORS = ("place", "sims", "registration", "location", "connection", "ip", "travel")
 _CHOICES: dict[str, tuple[str, ...]] = {
     "registration": ("home", "roaming", "searching", "denied", "off"),
@@ -59,6 +60,8 @@ def plan(raw: Any, file: str, line: int) -> Plan:
     if mode not in MODES:
         raise ScenarioError(file, line, "generate", f"unknown mode {mode!r}; valid: {', '.join(MODES)}",
                             difflib.get_close_matches(str(mode), MODES, n=1))
+    if mode == "sweep":
+        return Plan("sweep", {}, _sweep_rows(factors, file, line))
     checked = _factors(factors, file, line)
     result = Plan(str(mode), checked)
     candidates = _combinations(result.mode, checked)
@@ -138,6 +141,24 @@ def can_decide(row: Row) -> bool:
     return sims != "none" and row.get("registration", "home") == "home"
 
 
+def _sweep_rows(raw: Any, file: str, line: int) -> list[Row]:
+    """`sweep: {crossings: [...], distances_km: [...]}`: one row per point (harness.borders)."""
+    from harness import borders
+
+    raw = raw or {}
+    if not isinstance(raw, dict) or set(raw) - set(SWEEP_KEYS):
+        raise ScenarioError(file, line, "generate.sweep", f"expected a mapping with {', '.join(SWEEP_KEYS)}")
+    names = raw.get("crossings")
+    distances = raw.get("distances_km", list(borders.DEFAULT_DISTANCES_KM))
+    if not isinstance(distances, list) or not all(isinstance(d, int | float) and d > 0 for d in distances):
+        raise ScenarioError(file, line, "generate.sweep.distances_km", "expected a list of positive numbers (km)")
+    try:
+        points = borders.sweep_all(list(names) if names else None, tuple(float(d) for d in distances))
+    except KeyError as exc:
+        raise ScenarioError(file, line, "generate.sweep.crossings", str(exc.args[0])) from None
+    return [{"crossing": p.crossing, "near": p.near, "km": f"{p.km:g}", "point": p} for p in points]
+
+
 # --- a row as steps -------------------------------------------------------------------------------
 
 def steps(row: Row, line: int) -> LineList:
@@ -147,6 +168,10 @@ def steps(row: Row, line: int) -> LineList:
         raw.append({"network": row["registration"]})
     if "place" in row:
         raw.append({"location": row["place"]})
+    if "point" in row:  # a border-sweep point: the harness's territory, or none when it is unsure
+        point = row["point"]
+        where = {"lat": point.latitude, "lon": point.longitude, "place": f"{point.label}"}
+        raw.append({"location": where if point.territory is None else {**where, "territory": point.territory}})
     if row.get("location") == "off":
         raw.append({"location": "off"})
     if row.get("ip", "direct") != "direct":
@@ -183,7 +208,8 @@ def expand(doc: LineDict, file: str, build: Callable[[LineDict, dict[str, str]],
         raise ScenarioError(file, line, "generate", "`generate:` builds the steps and the rows itself; "
                             "drop `steps:` and `matrix:`")
     generated = plan(doc["generate"], file, line)
-    return [build(_body(doc, row, line), {k: param(v) for k, v in row.items()}) for row in generated.rows]
+    return [build(_body(doc, row, line), {k: param(v) for k, v in row.items() if k != "point"})
+            for row in generated.rows]
 
 
 def _body(doc: LineDict, row: Row, line: int) -> LineDict:

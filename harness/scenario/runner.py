@@ -96,6 +96,14 @@ class Oracle(Protocol):
     def __call__(self, scenario: Scenario, upto: int | None = None) -> OracleAnswer: ...
 
 
+class OracleUncertain(CapabilityMissing):
+    """The oracle's own data cannot place the device surely: the scenario is skipped with the reason
+    (reported apart, in its own Allure category), never given a guessed verdict."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("a sure expectation", None, f"oracle uncertain: {reason}")
+
+
 class OracleUnavailable(InfrastructureError):
     """`expect: policy` was asked for but the oracle cannot answer surely: not judged, never guessed."""
 
@@ -452,6 +460,8 @@ class ScenarioRunner:
         answer = oracle(self.scenario, upto=len(self.done))
         self.evidence.attach_text("oracle", answer.detail())
         self.outcome.oracle.append(answer.text())
+        if answer.state == "uncertain":
+            raise OracleUncertain(answer.text())
         if answer.state not in ("locked", "unlocked"):
             raise OracleUnavailable(f"{self.scenario.where(self.done[-1]) if self.done else self.scenario.source}: "
                                     f"oracle {answer.state}: {answer.text()}")
