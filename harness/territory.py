@@ -24,11 +24,12 @@ class Region:
     country: str  # ISO alpha-2 the region belongs to de jure
     subdivisions: tuple[str, ...]
     aliases: tuple[str, ...] = ()
+    geonames_admin1: tuple[str, ...] = ()  # GeoNames admin1 codes of the region (harness.repro.places)
 
 
 REGIONS: dict[str, Region] = {
     "crimea": Region("crimea", "Crimea", "UA", ("UA-43", "UA-40"),
-                     ("Krym", "Crimean peninsula", "Autonomous Republic of Crimea")),
+                     ("Krym", "Crimean peninsula", "Autonomous Republic of Crimea"), ("11", "20")),
 }
 
 
