@@ -9,6 +9,7 @@ table is the independent opinion the harness checks it against.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -94,3 +95,12 @@ def suggest_places(name: str, n: int = 3) -> list[str]:
     return out[:n]
 
 
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine); border sweeps measure along the line between two places."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
