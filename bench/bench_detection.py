@@ -64,7 +64,8 @@ def scenario_id(record: dict[str, object]) -> str:
 def run_catalogue(paths: list[str], workers: int, policy: str) -> VariantRun:
     with tempfile.TemporaryDirectory(prefix="bench-detection-") as tmp:
         events = Path(tmp) / "events.jsonl"
-        req = RunRequest(tuple(paths), workers, None, None, "virtual", Path(tmp) / "allure", policy=policy)
+        req = RunRequest((*paths, "-n", str(workers), "--backend", "virtual", "-q", "--policy", policy),
+                         Path(tmp) / "allure")
         started = time.monotonic()
         proc = subprocess.run(pytest_argv(req, events), cwd=ROOT, capture_output=True, text=True, check=False)
         seconds = time.monotonic() - started

@@ -21,7 +21,8 @@ def run_repro(written: Written, policy: str | None) -> tuple[str, bool | None]:
     scenario.parent.mkdir()
     scenario.write_text(written.yaml, encoding="utf-8")
     events, alluredir = work / "events.jsonl", work / "allure-results"
-    req = RunRequest((str(scenario),), 1, None, None, "virtual", alluredir, policy=policy)
+    req = RunRequest((str(scenario), "--backend", "virtual", "-q", *(["--policy", policy] if policy else [])),
+                     alluredir)
     subprocess.run(pytest_argv(req, events), cwd=work, capture_output=True, text=True, check=False)
     _, records = read_events(events)
     if not records:
