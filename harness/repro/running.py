@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.cli import RunRequest, pytest_argv, read_events
 from harness.repro.writing import Written
 
-_OBSERVED = re.compile(r"expected the device (locked|unlocked), but it was (locked|unlocked)")
+_OBSERVED = re.compile(r"expected (?:the device )?(locked|unlocked), (?:but it was|seen) (locked|unlocked)")
 
 
 def run_repro(written: Written, policy: str | None) -> tuple[str, bool | None]:
