@@ -27,6 +27,7 @@ def set_labels(item: Any, facts: ScenarioFacts, serial: str) -> None:
     allure.dynamic.title(scenario.name)
     allure.dynamic.feature(facts.territory or "territory unknown")
     allure.dynamic.story(f"decided by {facts.signal}" if facts.signal else "deciding signal unknown")
+    _set_coverage_labels(allure, scenario)
     if facts.territory:
         allure.dynamic.parameter("territory", facts.territory, excluded=True)
     for key, value in scenario.params.items():
@@ -39,6 +40,16 @@ def set_labels(item: Any, facts: ScenarioFacts, serial: str) -> None:
                       attachment_type=allure.attachment_type.YAML)
     except OSError:
         pass  # evidence is best effort; the run itself does not need the file again
+
+
+def _set_coverage_labels(allure: Any, scenario: Any) -> None:
+    """Labels `territory`, `signal`, `flow` per expectation (harness.coverage), for `harness coverage`-style
+    filtering of the report (first activation, travel, reboot, factory reset)."""
+    from harness.coverage import labels
+
+    for name, values in labels(scenario).items():
+        for value in values:
+            allure.dynamic.label(name, value)
 
 
 def set_message(item: pytest.Item, message: str) -> None:

@@ -339,7 +339,9 @@ def _log_errors(log: Path) -> list[str]:
 def summary_table(records: list[dict[str, Any]]) -> Table:
     """Failures first: scenario id (with its matrix row), territory, deciding signal, expected, seen."""
     table = Table(title="Scenario results")
-    for column in ("scenario", "verdict", "expected", "seen", "territory", "signal", "device", "time"):
+    why = any(rec.get("oracle") for rec in records)  # `expect: policy` rows: the oracle's reasoning
+    for column in ("scenario", "verdict", "expected", "seen", "territory", "signal", "device", "time",
+                   *(["expected because"] if why else [])):
         table.add_column(column, justify="right" if column == "time" else "left")
     for rec in sorted(records, key=lambda r: ORDER.get(r["outcome"], 9)):
         style = VERDICT_STYLE.get(rec["outcome"], "")
@@ -347,7 +349,7 @@ def summary_table(records: list[dict[str, Any]]) -> Table:
             rec["outcome"], rec["outcome"])
         cells = [rec.get(key) or "-" for key in ("expected", "observed", "territory", "signal", "device")]
         table.add_row(escape(rec.get("id") or rec["scenario"]), f"[{style}]{verdict}[/]", *map(escape, cells),
-                      f"{rec['duration']:.1f}s")
+                      f"{rec['duration']:.1f}s", *([escape("\n".join(rec.get("oracle") or []))] if why else []))
     return table
 
 
@@ -673,3 +675,8 @@ def report(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from harness import commands  # issue-10 commands (coverage, repro), kept in their own module
+
+commands.register(app)

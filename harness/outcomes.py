@@ -90,6 +90,9 @@ CATEGORIES: tuple[Category, ...] = (
              "A server or emulator the harness started was down or restarted during the scenario: not judged."),
     Category("infrastructure: lab", "broken", r".*: lab: .*", "Another lab failure: not judged."),
     Category("harness error", "broken", r"(?s).*: harness error: .*", "A bug in the harness: not judged."),
+    Category("oracle uncertain", "skipped", r"(?s).*oracle uncertain.*",
+             "The harness's own data cannot place the device surely (too close to its border data): "
+             "reported apart, never given a guessed verdict."),
     Category("unsupported by device", "skipped", r"(?s).*cannot provide.*",
              "The device cannot produce a signal the scenario needs."),
 )

@@ -345,6 +345,7 @@ class ScenarioRecord:
     territory: str = ""  # `Sevastopol (Crimea)`, when known
     retries: int = 0
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step kind, seconds): bench/bench_suite.py
+    oracle: list[str] = field(default_factory=list)  # the oracle's explanation at each `expect: policy`
 
 
 class HarnessState:
@@ -431,6 +432,9 @@ class HarnessState:
         steps = props.get("harness.steps")  # [[kind, seconds], ...]: lists survive xdist's serialiser
         if isinstance(steps, list):
             record.steps = [(str(kind), float(seconds)) for kind, seconds in steps]
+        oracle = props.get("harness.oracle")
+        if isinstance(oracle, list):
+            record.oracle = [str(line) for line in oracle]
         if (report.failed or report.skipped) and record.outcome == "passed":
             record.kind = str(props.get("harness.kind", ""))
             record.outcome = _outcome_word(report, record.kind)
@@ -745,6 +749,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             # plain lists so xdist can ship them from the worker; only completed runs have an Outcome
             steps = [[kind, seconds] for kind, seconds in getattr(outcome_value, "step_seconds", [])]
             report.user_properties.append(("harness.steps", steps))
+            report.user_properties.append(("harness.oracle", list(getattr(outcome_value, "oracle", []))))
 
 
 def _verdict_pair(item: ScenarioItem) -> tuple[str, str]:

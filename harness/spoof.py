@@ -238,7 +238,7 @@ class Spoofer:
     slots_wanted: int = 1
     radio_props: dict[str, str] = field(default_factory=dict)  # what reapply_radio() writes
     network: NetworkSpec | None = None
-    positions: list[Position | None] = field(default_factory=list)  # the last `location`, if any
+    positions: list[Position] = field(default_factory=list)  # the last GPS fix, if any
     settle_timeout: float = 5.0  # how long a set value may take to show in the read-back
 
     # --- SIM and serving network ---------------------------------------------------------------
@@ -338,12 +338,10 @@ class Spoofer:
         return _readback(signal, strategy, dict(self.radio_props), view)
 
     # --- location ---------------------------------------------------------------------------------
-    def location(self, position: Position | None) -> dict[str, Any]:
+    def location(self, position: Position) -> dict[str, Any]:
+        """Move the GPS fix only: location services keep the state the scenario left them in."""
         self.positions[:] = [position]
-        if position is None:
-            return self._location_off()
         strategy = gps_strategy(self.session)
-        self._location_mode("3")
         if strategy == "console-geo-fix":
             self.session.console_command(geo_fix_command(position))
         else:
@@ -355,17 +353,23 @@ class Spoofer:
             raise SpoofMismatch("gps", f"{expected[0]},{expected[1]}", fix, self.session.serial)
         return _readback("location", strategy,
                          {"latitude": position.latitude, "longitude": position.longitude,
-                          "place": position.place, "location_mode": "3"},
-                         {"gps": list(fix) if fix else None, "location_mode": "3"})
+                          "place": position.place},
+                         {"gps": list(fix) if fix else None})
 
     def _gps_matches(self, expected: tuple[float, float]) -> bool:
         fix = parse_last_locations(self.session.check(["dumpsys", "location"])).get("gps")
         return fix is not None and all(abs(a - b) <= GPS_TOLERANCE_DEG for a, b in zip(fix, expected))
 
-    def _location_off(self) -> dict[str, Any]:
-        observed = self._location_mode("0")
-        return _readback("location", "settings-location-mode", {"location_mode": "0"},
+    def location_services(self, on: bool) -> dict[str, Any]:
+        """The master switch (`location_mode` 3 or 0), read back from the device."""
+        wanted = "3" if on else "0"
+        observed = self._location_mode(wanted)
+        return _readback("location", "settings-location-mode", {"location_mode": wanted},
                          {"location_mode": observed})
+
+    def location_enabled(self) -> bool:
+        """The switch as the device has it now (what the setup wizard's toggle will show)."""
+        return self.session.check(["settings", "get", "secure", "location_mode"]).strip() not in ("0", "")
 
     def _location_mode(self, mode: str) -> str:
         return self._setting("secure", "location_mode", mode, "location_mode")

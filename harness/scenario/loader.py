@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from harness import generate
 from harness.capabilities import check_capabilities
 from harness.errors import ScenarioError
 from harness.scenario import model as m
@@ -37,7 +38,7 @@ from harness.scenario.yamlsource import (
 
 __all__ = ["load_file", "load_paths", "load_text", "parse_duration", "scenario_files"]
 
-TOP_KEYS = ("scenario", "id", "description", "tags", "device", "matrix", "steps")
+TOP_KEYS = ("scenario", "id", "description", "tags", "device", "matrix", "steps", "generate")
 DEVICE_KEYS = tuple(m.DeviceHints.model_fields)
 # A firmware build's name (what the device or backend says it has is checked at run time), or a path.
 FIRMWARE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$|\.ya?ml$")
@@ -130,6 +131,9 @@ def _load_document(doc: Any, file: str, default_id: str) -> list[m.Scenario]:
         ctx.fail("a scenario is a mapping with `scenario:` and `steps:`", line=ctx.line)
     _check_top_keys(doc, file)
     base_id = _scenario_id(doc, file, default_id)
+    if "generate" in doc:  # rows and steps come from harness.generate, each expectation from the oracle
+        return generate.expand(doc, file, lambda body, row: _build(
+            _substitute(body, row, file), file, base_id + _suffix(row), row))
     rows = _matrix_rows(doc, file)
     if len(rows) * value_count(doc) > MAX_EXPANDED_VALUES:
         raise ScenarioError(file, doc.line_of("matrix"), "matrix",
@@ -138,9 +142,12 @@ def _load_document(doc: Any, file: str, default_id: str) -> list[m.Scenario]:
     out = []
     for row in rows:
         body = _substitute(doc, row, file) if row else doc
-        suffix = "[" + ",".join(f"{k}={_param(v)}" for k, v in row.items()) + "]" if row else ""
-        out.append(_build(body, file, base_id + suffix, {k: _param(v) for k, v in row.items()}))
+        out.append(_build(body, file, base_id + _suffix(row), {k: _param(v) for k, v in row.items()}))
     return out
+
+
+def _suffix(row: dict[str, Any]) -> str:
+    return "[" + ",".join(f"{k}={_param(v)}" for k, v in row.items()) + "]" if row else ""
 
 
 def _check_top_keys(doc: LineDict, file: str) -> None:
@@ -148,7 +155,7 @@ def _check_top_keys(doc: LineDict, file: str) -> None:
         if key not in TOP_KEYS:
             raise ScenarioError(file, doc.line_of(key), str(key), f"unknown key; valid keys: {', '.join(TOP_KEYS)}",
                                 difflib.get_close_matches(str(key), TOP_KEYS, n=2))
-    for key in ("scenario", "steps"):
+    for key in ("scenario",) if "generate" in doc else ("scenario", "steps"):
         if key not in doc:
             raise ScenarioError(file, doc.line, key, f"missing `{key}:`",
                                 "every scenario needs `scenario: <name>` and `steps:`")

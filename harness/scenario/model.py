@@ -122,7 +122,8 @@ class NetworkSpec(_Frozen):
 
 
 class Position(_Frozen):
-    """A GPS fix. `territory` is what the *harness* believes (e.g. ``UA-43``), for reports/oracle."""
+    """A GPS fix. `territory` is what the *harness* believes, canonical (``crimea``, ``CU``; see
+    harness.territory), for reports and the oracle; None: the harness cannot place the point."""
 
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -203,10 +204,21 @@ class NetworkStep(_Step):
 
 
 class LocationStep(_Step):
-    """Set the GPS fix; `position=None` switches location services off."""
+    """Move the GPS fix (`position`) and/or flip location services (`enabled`); None = unchanged.
+
+    As on Android the two are separate facts: a new fix never switches location services back on,
+    so a scenario that turned them off stays off until `location: on` or the wizard's toggle.
+    """
 
     kind: Literal["location"] = "location"
-    position: Position | None
+    position: Position | None = None
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> LocationStep:
+        if self.position is None and self.enabled is None:
+            raise ValueError("a location step moves the fix, switches location on/off, or both")
+        return self
 
 
 class LocaleStep(_Step):
@@ -269,7 +281,7 @@ class ActivateStep(_Step):
     online: bool = True
     language: str | None = None  # wizard language choice: "en", "es"
     wifi: str | None = None  # SSID to join in the wizard; None = skip Wi-Fi (mobile data only)
-    location_services: bool = True  # the wizard's location toggle
+    location_services: bool | None = None  # the wizard's location toggle; None = leave it as it is
 
 
 class WaitStep(_Step):

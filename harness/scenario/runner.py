@@ -76,17 +76,36 @@ STEP_BUDGET_SECONDS = {"reset": 150.0, "factory-reset": 150.0, "reboot": 150.0, 
 DEFAULT_STEP_BUDGET = 60.0
 
 
-class Oracle(Protocol):
-    """What `expect: policy` asks: the state the policy gives after `scenario.steps[:upto]`.
+class OracleAnswer(Protocol):
+    """An oracle's answer: `state` (locked | unlocked | uncertain) and a one-line explanation."""
 
-    harness.oracle.expected_state has this shape.
+    @property
+    def state(self) -> str: ...
+
+    def text(self) -> str: ...
+
+    def detail(self) -> str: ...
+
+
+class Oracle(Protocol):
+    """What `expect: policy` asks: the state the policy gives after `scenario.steps[:upto]`, and why.
+
+    harness.oracle.explain has this shape.
     """
 
-    def __call__(self, scenario: Scenario, upto: int | None = None) -> str: ...
+    def __call__(self, scenario: Scenario, upto: int | None = None) -> OracleAnswer: ...
+
+
+class OracleUncertain(CapabilityMissing):
+    """The oracle's own data cannot place the device surely: the scenario is skipped with the reason
+    (reported apart, in its own Allure category), never given a guessed verdict."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("a sure expectation", None, f"oracle uncertain: {reason}")
 
 
 class OracleUnavailable(InfrastructureError):
-    """`expect: policy` was asked for but no oracle is installed."""
+    """`expect: policy` was asked for but the oracle cannot answer surely: not judged, never guessed."""
 
 
 class ScenarioOverran(InfrastructureError):
@@ -130,6 +149,7 @@ class Outcome:
     readbacks: list[dict[str, Any]] = field(default_factory=list)
     step_seconds: list[tuple[str, float]] = field(default_factory=list)
     verdict: str | None = None  # the last expectation's observed state
+    oracle: list[str] = field(default_factory=list)  # the oracle's explanation at each `expect: policy`
     duration: float = 0.0
 
 
@@ -268,7 +288,7 @@ class ScenarioRunner:
             case NetworkStep():
                 return self.spoofer.serving_network(step.network)
             case LocationStep():
-                return self.spoofer.location(step.position)
+                return self._location(step)
             case LocaleStep():
                 return self.spoofer.locale(step.locale)
             case TimezoneStep():
@@ -359,6 +379,14 @@ class ScenarioRunner:
             time.sleep(WAIT_CAP_SECONDS)
         return readback
 
+    def _location(self, step: LocationStep) -> dict[str, Any]:
+        readback: dict[str, Any] = {"signal": "location"}
+        if step.position is not None:
+            readback["fix"] = self.spoofer.location(step.position)
+        if step.enabled is not None:
+            readback["services"] = self.spoofer.location_services(step.enabled)
+        return readback
+
     # --- activation -------------------------------------------------------------------------------
     def _activate(self, step: ActivateStep) -> dict[str, Any]:
         readback: dict[str, Any] = {"signal": "activate"}
@@ -367,8 +395,10 @@ class ScenarioRunner:
             readback["data"] = self.spoofer.mobile_data(False)
         # radio events during boot/wizard may have republished gsm.*: the service reads them now
         readback["radio"] = self.spoofer.reapply_radio()
-        options = wizard_options(step.online, step.language, step.wifi if step.online else None,
-                                 step.location_services)
+        location = step.location_services
+        if location is None:  # the wizard's toggle shows the switch as the scenario left it: keep it
+            location = self.spoofer.location_enabled()
+        options = wizard_options(step.online, step.language, step.wifi if step.online else None, location)
         walk = walk_wizard(self.session, self.profile.wizard, options,
                            also_done=list(self.profile.notice.selectors))
         readback["wizard"] = walk.as_dict()
@@ -376,7 +406,8 @@ class ScenarioRunner:
 
     # --- verdict ----------------------------------------------------------------------------------
     def _expect(self, step: ExpectStep) -> dict[str, Any]:
-        expected = step.state if step.state != "policy" else self._ask_oracle()
+        answer = self._ask_oracle() if step.state == "policy" else None
+        expected = answer.state if answer is not None else step.state
         notice = self.profile.notice
         timeout = step.timeout if step.timeout is not None else notice.timeout_seconds
         decision = decision_reader(notice.decision, self.session, lambda: self.mark or LogMark(0, 0))
@@ -390,11 +421,12 @@ class ScenarioRunner:
         self.outcome.expectations.append(Expectation(step.line, expected, seen))
         self.outcome.verdict = "locked" if seen.present else "unlocked" if seen.home else None
         self._attach_state("verdict")
-        self._judge(step, expected, seen)
-        return {"signal": "expect", "expected": expected, "observed": _observation_dict(seen)}
+        self._judge(step, expected, seen, answer.text() if answer is not None else "")
+        return {"signal": "expect", "expected": expected, "observed": _observation_dict(seen),
+                **({"oracle": answer.text()} if answer is not None else {})}
 
-    def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation) -> None:
-        where = f"{self.scenario.where(step)}"
+    def _judge(self, step: ExpectStep, expected: str, seen: NoticeObservation, why: str = "") -> None:
+        where = f"{self.scenario.where(step)}" + (f": {why}" if why else "")
         self._need_decision(where, seen)
         if expected == "unlocked" and not seen.present and seen.decision_state == "locked":
             raise VerdictMismatch("unlocked", "locked", f"{where}: the device decided locked but showed no "
@@ -423,12 +455,17 @@ class ScenarioRunner:
             f"home screen past the profile's decision bound of {decision_bound(sign):.0f}s although the "
             f"scenario has it online: its decision never came (is the activation server reachable?)"))
 
-    def _ask_oracle(self) -> str:
+    def _ask_oracle(self) -> OracleAnswer:
         oracle = self.oracle or _default_oracle()
-        state = oracle(self.scenario, upto=len(self.done))
-        if state not in ("locked", "unlocked"):
-            raise OracleUnavailable(f"the oracle answered {state!r}, not locked/unlocked")
-        return state
+        answer = oracle(self.scenario, upto=len(self.done))
+        self.evidence.attach_text("oracle", answer.detail())
+        self.outcome.oracle.append(answer.text())
+        if answer.state == "uncertain":
+            raise OracleUncertain(answer.text())
+        if answer.state not in ("locked", "unlocked"):
+            raise OracleUnavailable(f"{self.scenario.where(self.done[-1]) if self.done else self.scenario.source}: "
+                                    f"oracle {answer.state}: {answer.text()}")
+        return answer
 
     # --- evidence ---------------------------------------------------------------------------------
     def _record_facts(self) -> dict[str, str]:
@@ -465,9 +502,9 @@ class ScenarioRunner:
 
 
 def _default_oracle() -> Oracle:
-    from harness.oracle import expected_state  # lazy: only `expect: policy` needs the policy model
+    from harness.oracle import explain  # lazy: only `expect: policy` needs the policy model
 
-    return expected_state
+    return explain
 
 
 def _observation_dict(seen: NoticeObservation) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.capabilities import CAPABILITIES
+from harness.generate import FACTORS, MODES
 from harness.scenario.loader import DEVICE_KEYS, FIRMWARE_NAME, TOP_KEYS
 from harness.scenario.surface import STEPS, obj_schema
 
@@ -50,9 +51,19 @@ def _document() -> dict[str, Any]:
             {"type": "array", "items": {"type": "object"}, "minItems": 1},
         ]},
         "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1},
+        "generate": _generate(),
     }
     assert set(props) == set(TOP_KEYS)
-    return obj_schema(props, ["scenario", "steps"])
+    return {**obj_schema(props, ["scenario"]), "oneOf": [{"required": ["steps"]}, {"required": ["generate"]}]}
+
+
+def _generate() -> dict[str, Any]:
+    """`generate:` (harness.generate): one mode, a mapping of factors (or a sweep) to their values."""
+    factors = {**obj_schema({name: {"type": "array", "minItems": 1} for name in FACTORS}), "minProperties": 1}
+    sweep = obj_schema({"crossings": {"type": "array", "items": _WORD},
+                        "distances_km": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}}})
+    modes = obj_schema({mode: sweep if mode == "sweep" else factors for mode in MODES})
+    return {**modes, "minProperties": 1, "maxProperties": 1}
 
 
 def json_schema() -> dict[str, Any]:

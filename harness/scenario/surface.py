@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
-from harness import geo, radio
+from harness import geo, radio, territory
 from harness.errors import ScenarioError
 from harness.safe_regex import UnsafeRegex, user_regex
 from harness.scenario import model as m
@@ -293,10 +293,23 @@ def position(value: Any, ctx: Ctx) -> m.Position:
     lat = _coordinate(d, ("lat", "latitude"), 90, ctx)
     lon = _coordinate(d, ("lon", "longitude"), 180, ctx)
     country = country_code(d["country"], ctx.key(d, "country")) if "country" in d else None
-    territory = as_str(d["territory"], ctx.key(d, "territory")) if "territory" in d else country
+    territory = _territory(d["territory"], country, ctx.key(d, "territory")) if "territory" in d else country
     place = as_str(d["place"], ctx.key(d, "place")) if "place" in d else None
     return ctx.build(m.Position, latitude=lat, longitude=lon, place=place, territory=territory,
                      country=country)
+
+
+def _territory(value: Any, country: str | None, ctx: Ctx) -> str:
+    """One canonical spelling (harness.territory): `UA-43`, `Crimea`, `crimea` all mean `crimea`."""
+    text = as_str(value, ctx, "a territory: a country (CU, Cuba) or a region (crimea, UA-43)")
+    try:
+        found = territory.canonical(text)
+    except radio.UnknownCode as exc:
+        ctx.fail(f"unknown territory {text!r}; a territory is an ISO country or one of the regions "
+                 f"{', '.join(territory.REGIONS)}", exc.suggestions or None)
+    if country is not None and territory.country_of(found) != country:
+        ctx.fail(f"territory {found!r} lies in {territory.country_of(found)}, not in country {country}")
+    return found
 
 
 def _coordinate(d: LineDict, keys: tuple[str, str], limit: int, ctx: Ctx) -> float:
@@ -345,8 +358,9 @@ def _network(value: Any, ctx: Ctx) -> dict[str, Any]:
 
 
 def _location(value: Any, ctx: Ctx) -> dict[str, Any]:
-    if value is False or (isinstance(value, str) and value.strip().lower() in _OFF):
-        return {"position": None}
+    """`location: off|on` flips location services; a place or {lat, lon} only moves the fix."""
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _ON | _OFF):
+        return {"enabled": as_bool(value, ctx)}
     return {"position": position(value, ctx)}
 
 
@@ -547,8 +561,8 @@ STEPS: dict[str, StepSurface] = {s.kind: s for s in (
     StepSurface(m.NetworkStep, _network, _NETWORK_SCHEMA, (
         "network: roaming", "network: IR", "network: {country: IR, registration: roaming}",
         "network: {mcc: 432, mnc: '11'}")),
-    StepSurface(m.LocationStep, _location, {"anyOf": [_POSITION_SCHEMA, {"enum": sorted(_OFF)}, {"const": False}]}, (
-        "location: Havana", "location: off", "location: false", "location: disabled",
+    StepSurface(m.LocationStep, _location, {"anyOf": [_POSITION_SCHEMA, _SWITCH]}, (
+        "location: Havana", "location: off", "location: false", "location: disabled", "location: on",
         "location: {lat: 23.1, lon: -82.3, territory: CU}", "location: {place: Tehran}")),
     StepSurface(m.LocaleStep, _locale, {"type": "string", "pattern": m.LOCALE_PATTERN}, ("locale: es-ES",)),
     StepSurface(m.TimezoneStep, _timezone, {"type": "string", "description": "IANA zone, e.g. America/Havana"},

@@ -190,3 +190,23 @@ def test_a_scenario_needing_what_the_device_lacks_is_skipped_before_any_step(
     runner = ScenarioRunner(roaming, session, ops, Evidence(use_allure=False), ProfileSource(), None)
     runner._begin()  # with an emulator console the modem can roam: no skip
     assert runner.profile.name == "reference"
+
+
+def test_location_off_survives_the_wizard_and_travel_and_the_oracle_agrees(session: DeviceSession,
+                                                                          ops: EmulatorOps) -> None:
+    # Location off, set up offline in Madrid with a Spanish SIM, then taken to Havana and brought
+    # online. Before issue 10 the wizard's default toggle and the travel switched location back on,
+    # so GPS locked the device while the oracle decided by the (Spanish) network.
+    from harness.scenario.model import TravelStep, WifiStep
+
+    evidence = Evidence(use_allure=False)
+    movistar = MOVISTAR.model_copy(update={"operator": "Movistar"})
+    outcome = run_scenario(scenario(SimStep(slots=(movistar,)), LocationStep(position=MADRID),
+                                    LocationStep(enabled=False), ActivateStep(online=False),
+                                    TravelStep(position=HAVANA), WifiStep(on=True, ssid="HomeNet"),
+                                    ExpectStep(state="policy", timeout=30, settle=1.5)),
+                           session, ops, evidence)
+    assert outcome.verdict == "unlocked"
+    assert session.check(["settings", "get", "secure", "location_mode"]) == "0"
+    assert outcome.oracle[0].startswith("expected unlocked: network placed it in Spain (ES)")
+    assert any(a.name == "oracle" for a in evidence.attachments)

@@ -48,7 +48,10 @@ def test_gps_fix_and_location_off(session: DeviceSession) -> None:
     sp = Spoofer(session)
     readback = sp.location(HAVANA)
     assert readback["observed"]["gps"] == pytest.approx([23.1136, -82.3666], abs=1e-4)
-    assert sp.location(None)["observed"] == {"location_mode": "0"}
+    assert sp.location_services(False)["observed"] == {"location_mode": "0"}
+    # moving the fix leaves the switch as it was (issue 10): a location-off scenario stays off
+    sp.location(HAVANA)
+    assert session.check(["settings", "get", "secure", "location_mode"]) == "0"
 
 
 def test_timezone_clock_connectivity_and_proxy(session: DeviceSession) -> None:

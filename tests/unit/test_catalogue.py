@@ -47,5 +47,6 @@ def test_file_matches_json_schema(path: Path) -> None:
 
 def test_schema_shape() -> None:
     schema = json_schema()
-    assert schema["required"] == ["scenario", "steps"]
+    assert schema["required"] == ["scenario"]
+    assert schema["oneOf"] == [{"required": ["steps"]}, {"required": ["generate"]}]
     assert "step" in schema["$defs"]

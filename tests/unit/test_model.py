@@ -36,7 +36,7 @@ def test_step_union_is_discriminated_by_kind() -> None:
 
 def _minimal(kind: str) -> dict[str, object]:
     extra: dict[str, object] = {
-        "sim": {"slots": [{"absent": True}]}, "network": {"network": {}}, "location": {"position": None},
+        "sim": {"slots": [{"absent": True}]}, "network": {"network": {}}, "location": {"enabled": False},
         "locale": {"locale": "es-ES"}, "timezone": {"timezone": "America/Havana"}, "wifi": {"on": True},
         "data": {"on": False}, "airplane": {"on": False}, "ip": {"country": None}, "wait": {"seconds": 1},
         "expect": {"state": "locked"}, "screenshot": {"name": "x"},

@@ -266,7 +266,8 @@ def test_gps_on_an_emulator_uses_the_console() -> None:
     assert session.console == ["geo fix -82.3666 23.1136"]
     assert readback["strategy"] == "console-geo-fix"
     assert readback["observed"]["gps"] == [23.1136, -82.3666]
-    assert session.settings[("secure", "location_mode")] == "3"
+    # moving the fix never switches location services: a scenario that turned them off keeps them off
+    assert ("secure", "location_mode") not in session.settings
 
 
 def test_gps_on_a_phone_31_uses_the_test_provider() -> None:
@@ -282,10 +283,10 @@ def test_gps_on_an_old_phone_is_unsupported() -> None:
         spoofer(session).location(HAVANA)
 
 
-def test_location_off_sets_mode_zero() -> None:
+def test_location_services_switch_reads_back() -> None:
     session = FakeSession()
-    readback = spoofer(session).location(None)
-    assert readback["observed"] == {"location_mode": "0"}
+    assert spoofer(session).location_services(False)["observed"] == {"location_mode": "0"}
+    assert spoofer(session).location_services(True)["observed"] == {"location_mode": "3"}
 
 
 def test_locale_restarts_zygote_as_root_and_reads_back() -> None:
