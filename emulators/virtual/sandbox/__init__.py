@@ -357,8 +357,8 @@ class Sandbox:
         (etc / "group").write_text(GROUP)
         (etc / "ps").write_text(PS)
         (etc / "ps").chmod(0o755)
-        data, storage = self.fs_root / "data", self.fs_root / "storage"
-        for folder in (data / "local" / "tmp", storage / "emulated" / "0"):
+        data, storage, cache = self.fs_root / "data", self.fs_root / "storage", self.fs_root / "cache"
+        for folder in (data / "local" / "tmp", storage / "emulated" / "0", cache / "recovery"):
             folder.mkdir(parents=True, exist_ok=True)
         args = [str(bwrap), "--unshare-user", "--uid", str(self.uid), "--gid", str(self.uid),
                 "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
@@ -383,13 +383,14 @@ class Sandbox:
                  "--symlink", "/system/bin", "/bin", "--symlink", "/system/etc/hosts", "/etc/hosts",
                  "--dev", "/dev", "--proc", "/proc",
                  "--ro-bind", str(self.tool_socket_dir), "/dev/socket"]
-        if self.root:
-            args += ["--bind", str(data), "/data"]
+        if self.root:  # /cache too: recovery's command file (/cache/recovery/command) is written there
+            args += ["--bind", str(data), "/data", "--bind", str(cache), "/cache"]
         else:  # the shell user writes only where it may on a phone
-            args += ["--ro-bind", str(data), "/data", "--bind", str(data / "local" / "tmp"), "/data/local/tmp"]
+            args += ["--ro-bind", str(data), "/data", "--bind", str(data / "local" / "tmp"), "/data/local/tmp",
+                     "--ro-bind", str(cache), "/cache"]
         args += ["--bind", str(storage), "/storage", "--symlink", "/storage/emulated/0", "/sdcard",
                  "--symlink", "/storage/emulated/0", "/mnt/sdcard",
-                 "--dir", "/vendor", "--dir", "/product", "--dir", "/apex", "--dir", "/cache",
+                 "--dir", "/vendor", "--dir", "/product", "--dir", "/apex",
                  "--remount-ro", "/", "--chdir", "/", "/init", str(listener_fd), str(lifeline_fd),
                  str(self.limits.processes), str(self.limits.memory), str(self.limits.file_size),
                  str(self.limits.cpu_seconds)]
