@@ -60,7 +60,9 @@ def discover(inventory: Inventory) -> tuple[list[FarmDevice], list[HostStatus]]:
             continue
         statuses.append(HostStatus(adb, None))
         for info in listed:
-            devices.append(FarmDevice(adb, info.serial, info.state, inventory.labels_for(adb, info.serial)))
+            if inventory.belongs(adb, info.serial):
+                devices.append(FarmDevice(adb, info.serial, info.state,
+                                          inventory.labels_for(adb, info.serial)))
     return devices, statuses
 
 

@@ -8,6 +8,7 @@ hosts:
     labels: {kind: emulator, api: 33, sim_slots: 1}
     respawn: true             # its supervisor boots a factory-fresh emulator when one exits
     console_token: /etc/farm/console-token
+    only: [emulator-5554, emulator-5556]   # optional: the server's other devices are not the farm's
     devices:                  # optional per-serial labels
       emulator-5556: {sim_slots: 2}
 network:
@@ -79,6 +80,9 @@ class HostSpec(BaseModel):
     respawn: bool = False
     console_token: str | None = None
     devices: dict[str, Labels] = {}
+    # when given, only these serials of the server belong to the farm (a developer's phone on the same
+    # host, or an emulator the adb server adopted by its port scan, is not the farm's to lease)
+    only: list[str] | None = None
 
     @field_validator("adb")
     @classmethod
@@ -121,6 +125,12 @@ class Inventory(BaseModel):
 
     def host(self, adb: str) -> HostSpec | None:
         return next((h for h in self.hosts if h.adb == adb), None)
+
+    def belongs(self, adb: str, serial: str) -> bool:
+        if any(n.via == adb and n.connect == serial for n in self.network):
+            return True
+        host = self.host(adb)
+        return host is not None and (host.only is None or serial in host.only)
 
     def labels_for(self, adb: str, serial: str) -> Labels:
         labels = self.labels

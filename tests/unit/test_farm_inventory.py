@@ -61,3 +61,10 @@ def test_errors_name_file_line_and_field(tmp_path: Path, text: str, where: str) 
     with pytest.raises(InventoryError) as info:
         load_inventory(write(tmp_path, text))
     assert str(info.value).removeprefix(str(tmp_path) + "/").startswith(where), str(info.value)
+
+
+def test_only_limits_a_hosts_devices_but_keeps_its_network_devices(tmp_path: Path) -> None:
+    inv = load_inventory(write(tmp_path, GOOD.replace("    respawn: true\n", "    respawn: true\n    only: [emulator-5554]\n")))
+    assert inv.belongs("10.0.3.1:5037", "emulator-5554")
+    assert not inv.belongs("10.0.3.1:5037", "emulator-5556")
+    assert inv.belongs("10.0.3.1:5037", "10.0.4.7:5555")
