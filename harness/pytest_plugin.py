@@ -58,6 +58,9 @@ from harness.errors import (
     ScenarioError,
     VerdictMismatch,
 )
+from harness.farm.backend import FarmExhausted
+from harness.farm.plugin import FarmHooks
+from harness.farm.plugin import add_options as add_farm_options
 from harness.outcomes import (
     ExitCode,
     ScenarioTimeout,
@@ -65,8 +68,6 @@ from harness.outcomes import (
     scenario_facts,
     verdict_message,
 )
-from harness.farm.plugin import FarmHooks
-from harness.farm.plugin import add_options as add_farm_options
 from harness.pool import DevicePool, devices_needed
 from harness.redact import install_log_redaction, redact
 from harness.scenario_files import in_scope, is_scenario_file, iter_scenario_files, not_collected
@@ -384,7 +385,10 @@ class HarnessState:
             self.backend = load_backend(backend_spec(self.config), options)
         except (ValueError, ImportError, AttributeError, HarnessError) as exc:
             raise pytest.UsageError(f"--backend: {exc}") from exc
-        handles = self.backend.provision(count)
+        try:
+            handles = self.backend.provision(count)
+        except FarmExhausted as exc:  # busy past the deadline, or all quarantined: stop, do not hang
+            pytest.exit(f"no devices: {exc}", returncode=int(ExitCode.INFRASTRUCTURE))
         self.pool = DevicePool(handles)
         for handle in handles:
             self.facts[handle.serial] = self._safe_facts(handle)
