@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 import redis
@@ -54,7 +55,7 @@ class LeaseWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
-    def __enter__(self) -> LeaseWatch:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
