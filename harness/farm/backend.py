@@ -7,7 +7,8 @@ renewed by a heartbeat while the process lives and released at teardown. Devices
   emulator through its console (`kill`) and the host's supervisor (Kubernetes' restart, systemd)
   boots a factory-fresh one on the same port, which the harness waits for;
 - before each scenario the device must answer `echo`; one that does not is quarantined with the
-  error as evidence and the scenario moves to another leased farm device.
+  error as evidence and the scenario moves to another leased farm device; after it, a device that
+  no longer answers makes the outcome a lab error (ServiceDown), whatever the scenario saw.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends.base import BackendOptions, DeviceHandle
-from harness.errors import CapabilityMissing, DeviceError, InfrastructureError
+from harness.errors import CapabilityMissing, DeviceError, InfrastructureError, ServiceDown
 from harness.farm.discovery import FarmDevice, adb_client, discover
 from harness.farm.inventory import Inventory, Labels, load_inventory
 from harness.farm.state import FarmState, Heartbeat, Quarantine, holder_id, now, open_state
@@ -183,14 +184,24 @@ class FarmDeviceOps:
         self._session: Any = None
         self.on_restart: list[Callable[[DeviceHandle], None]] = []
 
-    def current_session(self) -> Any:
-        """The session for the next scenario, on a device checked to answer (else on a replacement)."""
+    # --- the lab around the device (harness.backends.base.WatchedLab) ------------------------
+    def before_scenario(self) -> int:
+        """Check the device answers; a dead one is quarantined and the scenario moves to another."""
         problem = probe(self.handle)
         if problem is not None:
-            old = self.handle
-            self.handle = self.backend.replace(old, f"device {problem}", f"probe before a scenario: {problem}")
+            self.handle = self.backend.replace(self.handle, f"device {problem}", f"probe before a scenario: {problem}")
             self._notify()
             self._close()
+        return 0
+
+    def after_scenario(self, mark: int) -> None:
+        """A device (or its host's adb server) that died during the scenario: its outcome is no verdict."""
+        problem = probe(self.handle)
+        if problem is not None:
+            raise ServiceDown(f"farm device {device_id(self.handle)}",
+                              f"{problem} after the scenario, so its outcome is not a verdict")
+
+    def current_session(self) -> Any:
         if self._session is None:
             self._session = self._open_session()
         return self._session
