@@ -126,7 +126,22 @@ class FarmBackend:
 
     def respawns(self, handle: DeviceHandle) -> bool:
         host = self.inventory.host(f"{handle.adb_host}:{handle.adb_server_port}")
-        return bool(host and host.respawn and handle.console_port is not None)
+        return bool(host and host.respawn and self.console_address(handle) is not None)
+
+    def console_address(self, handle: DeviceHandle) -> tuple[str, int] | None:
+        """Where this emulator's console answers from here (for `kill`), if anywhere.
+
+        Only the respawn uses a remote console: the runtime's session reaches consoles on loopback
+        only, so a remote device's handle has no console port (GPS then goes through the shell)."""
+        if not handle.serial.startswith("emulator-") or not handle.serial[9:].isdigit():
+            return None
+        port = int(handle.serial[9:])
+        if handle.adb_host in LOOPBACK:
+            return handle.adb_host, port
+        host = self.inventory.host(f"{handle.adb_host}:{handle.adb_server_port}")
+        if host is None or host.console_offset is None:
+            return None
+        return handle.adb_host, port + host.console_offset
 
     # --- failures and quarantine -----------------------------------------------------------
     def replace(self, handle: DeviceHandle, reason: str, evidence: str) -> DeviceHandle:
@@ -233,7 +248,7 @@ class FarmDeviceOps:
             raise CapabilityMissing(
                 "a factory-fresh device with a new hardware identity", self.handle.serial,
                 "its farm host does not respawn emulators (respawn: true in the inventory), or its console "
-                "is not reachable from here")
+                "is not reachable from here (console_offset)")
         self._close()
         self._respawn()
         self._session = self._open_session()
@@ -243,10 +258,13 @@ class FarmDeviceOps:
         """Console `kill`; the host's supervisor boots a factory-fresh emulator on the same port."""
         from harness.console import ConsoleClient
 
-        token = Path(self.handle.console_token_path) if self.handle.console_token_path else None
+        host = self.backend.inventory.host(f"{self.handle.adb_host}:{self.handle.adb_server_port}")
+        token = Path(host.console_token) if host is not None and host.console_token else None
         client = adb_client(f"{self.handle.adb_host}:{self.handle.adb_server_port}")
+        address = self.backend.console_address(self.handle)
+        assert address is not None, "respawns() checked it"
         try:
-            with ConsoleClient(int(self.handle.console_port or 0), token, host=self.handle.adb_host) as console:
+            with ConsoleClient(address[1], token, host=address[0]) as console:
                 console.command("kill")
         except (InfrastructureError, OSError):
             pass  # the console hangs up as the emulator exits

@@ -7,6 +7,7 @@ hosts:
   - adb: 10.0.3.1:5037        # an adb server: every device on it belongs to the farm
     labels: {kind: emulator, api: 33, sim_slots: 1}
     respawn: true             # its supervisor boots a factory-fresh emulator when one exits
+    console_offset: 10000     # its consoles are exposed at port + 10000 (loopback hosts need none)
     console_token: /etc/farm/console-token
     only: [emulator-5554, emulator-5556]   # optional: the server's other devices are not the farm's
     devices:                  # optional per-serial labels
@@ -79,6 +80,9 @@ class HostSpec(BaseModel):
     labels: Labels = Labels()
     respawn: bool = False
     console_token: str | None = None
+    # an emulator's console listens on its host's loopback only; a farm host that exposes it (a socat
+    # sidecar, deploy/) does so at console port + this offset on the adb server's address
+    console_offset: int | None = Field(default=None, ge=0, le=60000)
     devices: dict[str, Labels] = {}
     # when given, only these serials of the server belong to the farm (a developer's phone on the same
     # host, or an emulator the adb server adopted by its port scan, is not the farm's to lease)
