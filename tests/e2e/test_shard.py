@@ -26,11 +26,11 @@ def collect_all(*runs: tuple[str, ...]) -> list[list[str]]:
 
 def test_shards_partition_the_selection_and_durations_balance_them(tmp_path: Path) -> None:
     plain = collect_all(*[("--shard", f"{i}/3") for i in (1, 2, 3)])
-    everything = sorted(sum(plain, []))
+    everything = sorted(n for shard in plain for n in shard)
     assert len(everything) == len(set(everything)) > 20  # disjoint, and the selection is all there
     assert all(abs(len(s) - len(everything) / 3) < 1 for s in plain)
     durations = tmp_path / "durations.json"  # one long scenario: its shard gets nothing else
     durations.write_text(json.dumps({nodeid: 30.0 if i == 0 else 1.0 for i, nodeid in enumerate(everything)}))
     balanced = collect_all(*[("--shard", f"{i}/3", "--shard-durations", str(durations)) for i in (1, 2, 3)])
-    assert sorted(sum(balanced, [])) == everything
+    assert sorted(n for shard in balanced for n in shard) == everything
     assert [everything[0]] in balanced
