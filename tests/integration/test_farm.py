@@ -147,3 +147,47 @@ def test_a_run_whose_devices_are_all_quarantined_stops_with_a_clear_error(farm: 
         assert "harness farm release SERIAL" in out.stdout
     finally:
         client.delete(*keys)
+
+
+def test_kill9_of_an_emulator_and_of_an_adb_server_mid_run_is_never_a_verdict(farm: FarmLab, redis_url: str,
+                                                                              tmp_path: Path) -> None:
+    """Last in this module: it leaves the farm with a dead emulator and a dead host."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    summary = tmp_path / "s.jsonl"
+    retries = ["--retries", "2"] if _has_retries() else []
+    proc = subprocess.Popen(run_args(farm, redis_url, summary, "-n", "2", "--quarantine-after", "2", *retries),
+                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (records(summary) and len(_leased(client)) == 2):
+        time.sleep(0.2)
+    leased = _leased(client)
+    assert len(leased) == 2, proc.communicate(timeout=60)[0][-3000:]
+    by_serial = {e.serial: e for e in farm.emulators}
+    victim = by_serial[leased[0].partition("/")[2]]
+    victim.kill9()  # the emulator crashes and nothing brings it back
+    other = by_serial[leased[1].partition("/")[2]]
+    host = next(h for h in farm.hosts if other in h.emulators)
+    host.kill_server()  # kill -9 of that host's adb server: its devices are gone from the farm
+    output = proc.communicate(timeout=400)[0]
+    recs = records(summary)
+    assert len(recs) == 6, output[-3000:]
+    # a fault is never a product defect: nothing is "failed"
+    assert [r["scenario"] for r in recs if r["outcome"] == "failed"] == [], output[-3000:]
+    quarantined = {k.removeprefix("regionlock:lab:quarantine:") for k in client.scan_iter(
+        match="regionlock:lab:quarantine:*")}
+    assert f"127.0.0.1:{victim.adb_port}/{victim.serial}" in quarantined, quarantined
+    used = {str(r["device"]) for r in recs}
+    assert used - {victim.serial, other.serial}, "the scenarios after the faults moved to other devices"
+    if retries:  # the affected scenarios were run again on a healthy device and judged right
+        assert [r["scenario"] for r in recs if r["outcome"] not in ("passed", "skipped")] == [], output[-3000:]
+        assert proc.returncode == 0, output[-3000:]
+
+
+def _leased(client: redis.Redis) -> list[str]:
+    return sorted(k.removeprefix("regionlock:lab:lease:") for k in client.scan_iter(match="regionlock:lab:lease:*"))
+
+
+def _has_retries() -> bool:
+    out = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=REPO_ROOT, capture_output=True,
+                         text=True, timeout=120, check=False)
+    return "--retries" in out.stdout
