@@ -712,13 +712,15 @@ def carry_history(report_dir: Path, results: Path) -> bool:
 
 @app.command()
 def report(
-    alluredir: Annotated[Path | None, typer.Option(
-        help="Allure results (default: the latest run's, harness-runs/latest/allure-results)")] = None,
+    alluredirs: Annotated[list[Path] | None, typer.Option(
+        "--alluredir", help="Allure results (default: the latest run's, harness-runs/latest/allure-results); "
+                            "repeat it to merge shards into one report")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML report directory")] = Path("allure-report"),
     single_file: Annotated[bool, typer.Option("--single-file", help="one self-contained index.html")] = False,
 ) -> None:
-    """Build the Allure HTML report; the previous report's history carries forward (Trend, History)."""
-    results = alluredir or latest_results()
+    """Build the Allure HTML report; the previous report's history carries forward (Trend, History).
+    Several --alluredir (the shards of one run) are merged into one report."""
+    results = merged_shards(alluredirs, output) if alluredirs else latest_results()
     if not results.is_dir():
         console.print(f"[red]{results} does not exist: run `harness run` first[/]")
         raise typer.Exit(2)
@@ -734,6 +736,23 @@ def report(
         raise typer.Exit(result.returncode)
     note = " (history carried forward)" if carried else ""
     console.print(f"report: {(output / 'index.html').resolve()}{note}  (serve it: {' '.join(tool)} open {output})")
+
+
+def merged_shards(dirs: list[Path], output: Path) -> Path:
+    """One results folder: the only one given, or the shards merged next to the report."""
+    if len(dirs) == 1:
+        return dirs[0]
+    from harness.farm.merge import MergeError, merge_results
+
+    into = output.with_name(output.name + "-results")
+    shutil.rmtree(into, ignore_errors=True)
+    try:
+        count = merge_results(dirs, into)
+    except MergeError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"merged {count} results from {len(dirs)} shards into {into}")
+    return into
 
 
 if __name__ == "__main__":  # pragma: no cover
