@@ -14,6 +14,7 @@ renewed by a heartbeat while the process lives and released at teardown. Devices
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from harness.backends.base import BackendOptions, DeviceHandle
 from harness.errors import CapabilityMissing, DeviceError, InfrastructureError, ServiceDown
 from harness.farm.discovery import FarmDevice, adb_client, discover
 from harness.farm.inventory import Inventory, Labels, load_inventory
-from harness.farm.state import FarmState, Heartbeat, Quarantine, holder_id, now, open_state
+from harness.farm.state import FarmState, Heartbeat, Quarantine, RedisFarmState, holder_id, now, open_state
 
 PROBE_TIMEOUT = 5.0
 RESPAWN_TIMEOUT = 120.0
@@ -59,6 +60,7 @@ class FarmBackend:
         self.options = options
         self.inventory: Inventory = load_inventory(Path(options.farm))
         self.state: FarmState = open_state(options.redis_url, self.inventory.name)
+        self.shared = isinstance(self.state, RedisFarmState)
         self.holder = holder_id(role)
         self.heartbeat = Heartbeat(self.state, self.holder)
         self.select = parse_select(options.farm_select)
@@ -144,11 +146,26 @@ class FarmBackend:
         return handle.adb_host, port + host.console_offset
 
     # --- failures and quarantine -----------------------------------------------------------
-    def replace(self, handle: DeviceHandle, reason: str, evidence: str) -> DeviceHandle:
-        """Quarantine a dead device and lease another in its place."""
-        self.quarantine(handle, reason, evidence)
+    def replace(self, handle: DeviceHandle, reason: str | None, evidence: str = "") -> DeviceHandle:
+        """Lease another device in place of this one, quarantining it when there is a reason."""
+        if reason is not None:
+            self.quarantine(handle, reason, evidence)
+        if not self.shared and os.environ.get("PYTEST_XDIST_WORKER"):
+            # this worker's leases are its own memory: it cannot know what its siblings hold
+            raise FarmExhausted(f"{handle.serial} {reason or 'was lost'}; an xdist worker replaces a farm "
+                                f"device only through shared leases (--redis)")
         new = self.lease(1, avoid=frozenset({device_id(handle)}))[0]
         return self.handle_for(new)
+
+    def lease_lost(self, handle: DeviceHandle) -> str | None:
+        """Who holds this device now, when it is no longer this run (its lease expired while the run
+        was stopped, and another run took it). The run is this process or, under xdist, its
+        controller (the worker's parent), which leased the device the worker was handed."""
+        if not self.shared:
+            return None  # one process's own leases are never taken from it
+        ours = {self.holder, holder_id("run", os.getppid())}
+        holder = self.state.holders([device_id(handle)]).get(device_id(handle))
+        return None if holder in ours else holder or "nobody (the lease expired)"
 
     def quarantine(self, handle: DeviceHandle, reason: str, evidence: str = "") -> None:
         ident = device_id(handle)
@@ -202,12 +219,18 @@ class FarmDeviceOps:
     # --- the lab around the device (harness.backends.base.WatchedLab) ------------------------
     def before_scenario(self) -> int:
         """Check the device answers; a dead one is quarantined and the scenario moves to another."""
-        problem = probe(self.handle)
-        if problem is not None:
-            self.handle = self.backend.replace(self.handle, f"device {problem}", f"probe before a scenario: {problem}")
-            self._notify()
-            self._close()
+        taken = self.backend.lease_lost(self.handle)
+        problem = probe(self.handle) if taken is None else None
+        if taken is not None:  # not broken, just not ours any more: no quarantine
+            self._move(self.backend.replace(self.handle, None))
+        elif problem is not None:
+            self._move(self.backend.replace(self.handle, f"device {problem}", f"probe before a scenario: {problem}"))
         return 0
+
+    def _move(self, handle: DeviceHandle) -> None:
+        self.handle = handle
+        self._notify()
+        self._close()
 
     def after_scenario(self, mark: int) -> None:
         """A device (or its host's adb server) that died during the scenario: its outcome is no verdict."""

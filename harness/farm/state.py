@@ -50,9 +50,9 @@ class Quarantine:
                    float(data.get("at", 0.0)))
 
 
-def holder_id(role: str) -> str:
+def holder_id(role: str, pid: int | None = None) -> str:
     """`host:pid:role`: unique per process, and tells an operator where the run is."""
-    return f"{socket.gethostname()}:{os.getpid()}:{role}"
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}:{role}"
 
 
 class FarmState(Protocol):

@@ -81,3 +81,19 @@ def test_an_unreachable_redis_is_an_infrastructure_error(tmp_path: Path) -> None
 
     with pytest.raises(InfrastructureError, match=r"Redis redis://127\.0\.0\.1:\d+/0"):
         RedisFarmState(f"redis://127.0.0.1:{free_port()}/0", "x")
+
+
+def test_a_run_notices_a_device_it_no_longer_holds(redis_url: str, tmp_path: Path) -> None:
+    """A run stopped longer than the TTL (SIGSTOP, a paused VM) finds its device taken by another run."""
+    from harness.backends.base import BackendOptions, DeviceHandle
+    from harness.farm.backend import FarmBackend
+
+    inventory = tmp_path / "farm.yaml"
+    inventory.write_text(f"name: t{time.monotonic_ns()}\nhosts:\n  - adb: 127.0.0.1:1\n")
+    backend = FarmBackend(BackendOptions(farm=str(inventory), redis_url=redis_url))
+    device = DeviceHandle(serial="emulator-6000", kind="farm", adb_host="127.0.0.1", adb_server_port=1)
+    assert backend.state.acquire("127.0.0.1:1/emulator-6000", backend.holder)
+    assert backend.lease_lost(device) is None
+    backend.state.release("127.0.0.1:1/emulator-6000", backend.holder)
+    assert backend.state.acquire("127.0.0.1:1/emulator-6000", "ci-9:77:run")
+    assert backend.lease_lost(device) == "ci-9:77:run"

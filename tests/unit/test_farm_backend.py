@@ -47,3 +47,13 @@ def test_selection_is_by_known_labels() -> None:
     assert parse_select(("firmware=global", "api=33")) == {"firmware": "global", "api": "33"}
     with pytest.raises(ValueError, match="LABEL=VALUE"):
         parse_select(("colour=red",))
+
+
+def test_a_worker_without_shared_leases_does_not_take_a_siblings_device(backend: FarmBackend,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.farm.backend import FarmExhausted
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    with pytest.raises(FarmExhausted, match="only through shared leases"):
+        backend.replace(handle(), "device does not answer")
+    assert backend.lease_lost(handle()) is None  # nothing to compare with: never "lost"
