@@ -188,7 +188,8 @@ def start_farm(root: Path, hosts: int, per_host: int, name: str = "lab") -> Farm
 def farm_yaml(name: str, hosts: list[Host], token: Path) -> str:
     lines = [f"name: {name}", "labels: {firmware: global, kind: emulator, api: 33, sim_slots: 1}", "hosts:"]
     for host in hosts:
-        lines += [f"  - adb: {host.address}", "    respawn: true", f"    console_token: {token}",
+        lines += [f"  - adb: {host.address}", "    respawn: true", "    boot_timeout: 30",
+                  f"    console_token: {token}",
                   # the adb server also adopts emulators of other runs on this machine (its 5555-5585 scan)
                   f"    only: [{', '.join(e.serial for e in host.emulators)}]"]
     return "\n".join(lines) + "\n"

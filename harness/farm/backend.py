@@ -296,11 +296,13 @@ class FarmDeviceOps:
             if time.monotonic() > gone_by:
                 raise DeviceError(self.handle.serial, "the emulator is still running 30 s after console `kill`")
             time.sleep(0.1)
-        deadline = time.monotonic() + RESPAWN_TIMEOUT
+        limit = host.boot_timeout if host is not None else RESPAWN_TIMEOUT
+        deadline = time.monotonic() + limit
         while not _booted(client, self.handle.serial):  # ...then the new one boot
             if time.monotonic() > deadline:
                 raise DeviceError(self.handle.serial, f"the farm host did not bring a fresh emulator back within "
-                                                      f"{RESPAWN_TIMEOUT:g} s of `kill` (is its supervisor running?)")
+                                                      f"{limit:g} s of `kill` (boot_timeout; is its supervisor "
+                                                      f"running?)")
             time.sleep(0.3)
 
     def sim_profile_supported(self) -> bool:

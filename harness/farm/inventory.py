@@ -8,6 +8,7 @@ hosts:
     labels: {kind: emulator, api: 33, sim_slots: 1}
     respawn: true             # its supervisor boots a factory-fresh emulator when one exits
     console_offset: 10000     # its consoles are exposed at port + 10000 (loopback hosts need none)
+    boot_timeout: 120         # seconds a respawned emulator may take to boot (default 120)
     console_token: /etc/farm/console-token
     only: [emulator-5554, emulator-5556]   # optional: the server's other devices are not the farm's
     devices:                  # optional per-serial labels
@@ -79,6 +80,7 @@ class HostSpec(BaseModel):
     adb: str
     labels: Labels = Labels()
     respawn: bool = False
+    boot_timeout: float = Field(default=120.0, gt=0, le=3600)  # how long a respawned emulator may take
     console_token: str | None = None
     # an emulator's console listens on its host's loopback only; a farm host that exposes it (a socat
     # sidecar, deploy/) does so at console port + this offset on the adb server's address
