@@ -23,8 +23,10 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from harness.errors import InfrastructureError
+from harness.redact import redact, register_secret
 
 LEASE_TTL = 30.0  # seconds a lease outlives its holder's last heartbeat
 
@@ -130,6 +132,7 @@ class RedisFarmState:
         import redis
 
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        register_secret(urlsplit(url).password)  # the URL reaches messages; its password never does
         self.url = url
         self.ttl_ms = int(ttl * 1000)
         self.prefix = f"regionlock:{farm}:"
@@ -142,7 +145,7 @@ class RedisFarmState:
         try:
             return fn(*args, **kwargs)
         except self._errors as exc:
-            raise FarmStateError(f"Redis {redact(self.url)}: {exc}") from exc
+            raise FarmStateError(redact(f"Redis {self.url}: {exc}")) from exc
 
     def _key(self, kind: str, device: str) -> str:
         return f"{self.prefix}{kind}:{device}"
@@ -180,16 +183,6 @@ class RedisFarmState:
 
     def succeeded(self, device: str) -> None:
         self._call(self.client.delete, self._key("failures", device))
-
-
-def redact(url: str) -> str:
-    """A Redis URL without its password (it may reach logs and error messages)."""
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, hostpart = rest.rpartition("@")
-    if not sep or not at:
-        return url
-    user = userinfo.partition(":")[0]
-    return f"{scheme}://{user + ':' if user else ''}***@{hostpart}"
 
 
 def open_state(redis_url: str | None, farm: str) -> FarmState:
