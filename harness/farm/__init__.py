@@ -18,5 +18,7 @@ Theory of operation
 - `shard.py`: `--shard I/N` picks this job's share of the selected scenarios, deterministically and
   balanced by earlier durations when a durations file exists.
 - `plugin.py`: the pytest side (options, sharding at collection, counting infrastructure failures
-  towards quarantine).
+  towards quarantine, stopping a run the farm cannot serve).
+- `listing.py`: `harness devices --farm` and `harness farm release`; `merge.py`: shard results into
+  one Allure results folder for `harness report`.
 """

@@ -70,7 +70,7 @@ class FarmHooks:
         backend = getattr(lease, "backend", None)
         if lease is None or not isinstance(backend, FarmBackend) or hasattr(report, "node"):
             return  # only the process holding the device counts (a controller sees workers' reports)
-        if kind == "infrastructure" and report.failed:
+        if kind == "infrastructure" and report.outcome in ("failed", "rerun"):  # rerun: pytest-rerunfailures
             backend.infrastructure_failure(lease.handle, report.longreprtext[-2000:])
         elif report.when == "call" and (report.passed or kind == "product"):
             backend.success(lease.handle)

@@ -193,14 +193,13 @@ class Heartbeat:
     """Renews this process's leases every third of their TTL until stopped.
 
     A lease it finds lost (expired while the process was stopped, and taken by another run) is
-    dropped from `held` and reported through `lost`, so the holder stops using that device."""
+    dropped from `held`; the device's user finds out before its next scenario (FarmBackend.lease_lost)."""
 
     def __init__(self, state: FarmState, holder: str, interval: float = LEASE_TTL / 3) -> None:
         self.state = state
         self.holder = holder
         self.interval = interval
         self.held: set[str] = set()
-        self.lost: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -220,7 +219,6 @@ class Heartbeat:
                 try:
                     if not self.state.renew(device, self.holder):
                         self.held.discard(device)
-                        self.lost.add(device)
                 except FarmStateError:
                     pass  # Redis blinked: the TTL leaves room for the next beat
 
