@@ -403,6 +403,8 @@ def devices(
     host: Annotated[str, typer.Option(help="adb server host")] = "127.0.0.1",
     profile: Annotated[str | None, typer.Option(help="firmware profile NAME|PATH for every device")] = None,
     profiles: Annotated[Path | None, typer.Option(help="a directory of the lab's own profiles")] = None,
+    farm: Annotated[Path | None, typer.Option(help="list every device of this farm inventory instead")] = None,
+    redis: Annotated[str | None, typer.Option(help="farm: the Redis holding leases and quarantine")] = None,
 ) -> None:
     """List devices on an adb server with SIM, network, position, matched profile (and why) and decision."""
     import adbutils
@@ -411,6 +413,9 @@ def devices(
     from harness.profile_match import ProfileSource
     from harness.session import DeviceSession
 
+    if farm is not None:
+        farm_devices(farm, redis, ProfileSource(profile, profiles))
+        return
     client = adbutils.AdbClient(host=host, port=port or int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")))
     source = ProfileSource(profile, profiles)
     table = Table(title=f"Devices on adb server {host}:{client.port}")
@@ -428,6 +433,66 @@ def devices(
             row = {"serial": device.serial, "sim": f"unreachable: {exc}"}
         table.add_row(*(row.get(c, "-") for c in DEVICE_COLUMNS))
     console.print(table)
+
+
+def farm_devices(path: Path, redis_url: str | None, source: Any) -> None:
+    """`harness devices --farm`: every farm device with host, state, labels, profile, lease, quarantine."""
+    from harness.errors import HarnessError
+    from harness.farm import listing
+
+    inventory, state = _open_farm(path, redis_url)
+
+    def profile_of(device: Any) -> str:
+        from harness.farm.discovery import adb_client
+        from harness.session import DeviceSession
+
+        try:
+            return str(source.choose(DeviceSession(device.serial, adb_client(device.adb), None, None)).describe())
+        except (HarnessError, OSError, RuntimeError) as exc:
+            return f"none: {exc}"
+
+    table = Table(title=f"Farm {inventory.name} ({path})")
+    for column in listing.COLUMNS:
+        table.add_column(column)
+    for row in listing.farm_rows(inventory, state, profile_of):
+        table.add_row(*(row[c] for c in listing.COLUMNS))
+    console.print(table)
+
+
+def _open_farm(path: Path, redis_url: str | None) -> tuple[Any, Any]:
+    from harness.errors import HarnessError
+    from harness.farm.inventory import load_inventory
+    from harness.farm.state import open_state
+
+    try:
+        inventory = load_inventory(path)
+        return inventory, open_state(redis_url, inventory.name)
+    except HarnessError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+farm_app = typer.Typer(no_args_is_help=True, help="The device farm: return quarantined devices.")
+app.add_typer(farm_app, name="farm")
+
+
+@farm_app.command("release")
+def farm_release(
+    serial: Annotated[str, typer.Argument(help="SERIAL, or host:port/SERIAL when serials repeat across hosts")],
+    farm: Annotated[Path, typer.Option(help="the farm inventory")],
+    redis: Annotated[str, typer.Option(help="the Redis holding the farm's quarantine (without Redis a "
+                                            "quarantine lasts only for the run that made it)")],
+) -> None:
+    """Return a quarantined device to the farm (its failure count starts again at 0)."""
+    from harness.farm.listing import release
+
+    inventory, state = _open_farm(farm, redis)
+    released = release(inventory, state, serial)
+    if not released:
+        console.print(f"[yellow]{serial} is not quarantined on farm {inventory.name}[/]")
+        raise typer.Exit(1)
+    for ident in released:
+        console.print(f"released {ident}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -649,13 +714,15 @@ def carry_history(report_dir: Path, results: Path) -> bool:
 
 @app.command()
 def report(
-    alluredir: Annotated[Path | None, typer.Option(
-        help="Allure results (default: the latest run's, harness-runs/latest/allure-results)")] = None,
+    alluredirs: Annotated[list[Path] | None, typer.Option(
+        "--alluredir", help="Allure results (default: the latest run's, harness-runs/latest/allure-results); "
+                            "repeat it to merge shards into one report")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML report directory")] = Path("allure-report"),
     single_file: Annotated[bool, typer.Option("--single-file", help="one self-contained index.html")] = False,
 ) -> None:
-    """Build the Allure HTML report; the previous report's history carries forward (Trend, History)."""
-    results = alluredir or latest_results()
+    """Build the Allure HTML report; the previous report's history carries forward (Trend, History).
+    Several --alluredir (the shards of one run) are merged into one report."""
+    results = merged_shards(alluredirs, output) if alluredirs else latest_results()
     if not results.is_dir():
         console.print(f"[red]{results} does not exist: run `harness run` first[/]")
         raise typer.Exit(2)
@@ -671,6 +738,23 @@ def report(
         raise typer.Exit(result.returncode)
     note = " (history carried forward)" if carried else ""
     console.print(f"report: {(output / 'index.html').resolve()}{note}  (serve it: {' '.join(tool)} open {output})")
+
+
+def merged_shards(dirs: list[Path], output: Path) -> Path:
+    """One results folder: the only one given, or the shards merged next to the report."""
+    if len(dirs) == 1:
+        return dirs[0]
+    from harness.farm.merge import MergeError, merge_results
+
+    into = output.with_name(output.name + "-results")
+    shutil.rmtree(into, ignore_errors=True)
+    try:
+        count = merge_results(dirs, into)
+    except MergeError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"merged {count} results from {len(dirs)} shards into {into}")
+    return into
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,60 +31,71 @@ class PoolExhausted(InfrastructureError):
         super().__init__(f"no free device for {holder}: {detail}")
 
 
+def device_key(handle: DeviceHandle) -> str:
+    """A device's identity in a pool: serials repeat across adb servers (every farm host has its
+    emulator-5554), so the server is part of it."""
+    return f"{handle.adb_host}:{handle.adb_server_port}/{handle.serial}"
+
+
 @dataclass
 class DevicePool:
     """Hands out distinct devices; one lease per holder."""
 
     handles: list[DeviceHandle]
-    _leases: dict[str, str] = field(default_factory=dict)  # holder -> serial
-    _quarantine: dict[str, str] = field(default_factory=dict)  # serial -> reason
+    _leases: dict[str, str] = field(default_factory=dict)  # holder -> device key
+    _quarantine: dict[str, str] = field(default_factory=dict)  # device key -> reason
 
     def __post_init__(self) -> None:
-        serials = [h.serial for h in self.handles]
-        if len(set(serials)) != len(serials):
-            raise ValueError(f"duplicate serials in pool: {serials}")
+        keys = [device_key(h) for h in self.handles]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate devices in pool: {keys}")
 
     def lease(self, holder: str) -> DeviceHandle:
         """The holder's device; the same one again if it already holds a lease."""
         if holder in self._leases:
-            return self._by_serial(self._leases[holder])
+            return self._by_key(self._leases[holder])
         taken = set(self._leases.values()) | set(self._quarantine)
         for handle in self.handles:
-            if handle.serial not in taken:
-                self._leases[holder] = handle.serial
+            if device_key(handle) not in taken:
+                self._leases[holder] = device_key(handle)
                 return handle
-        raise PoolExhausted(holder, len(self.handles), dict(self._leases), dict(self._quarantine))
+        raise PoolExhausted(holder, len(self.handles), self.leases, self.quarantined)
 
     def release(self, holder: str) -> DeviceHandle | None:
-        serial = self._leases.pop(holder, None)
-        return None if serial is None else self._by_serial(serial)
+        key = self._leases.pop(holder, None)
+        return None if key is None else self._by_key(key)
 
     def update(self, handle: DeviceHandle) -> None:
         """Replace a device's handle (after a restart gave it a new data dir)."""
-        self.handles = [handle if h.serial == handle.serial else h for h in self.handles]
+        self.handles = [handle if device_key(h) == device_key(handle) else h for h in self.handles]
 
     def quarantine(self, serial: str, reason: str) -> None:
         """Take a broken device out of circulation; its holder loses the lease."""
-        self._by_serial(serial)
-        self._quarantine[serial] = reason
-        self._leases = {h: s for h, s in self._leases.items() if s != serial}
+        key = device_key(self._by_serial(serial))
+        self._quarantine[key] = reason
+        self._leases = {h: k for h, k in self._leases.items() if k != key}
 
     def holder_of(self, serial: str) -> str | None:
-        return next((h for h, s in self._leases.items() if s == serial), None)
+        key = device_key(self._by_serial(serial))
+        return next((h for h, k in self._leases.items() if k == key), None)
 
     @property
     def leases(self) -> dict[str, str]:
-        return dict(self._leases)
+        return {h: self._by_key(k).serial for h, k in self._leases.items()}
 
     @property
     def quarantined(self) -> dict[str, str]:
-        return dict(self._quarantine)
+        return {self._by_key(k).serial: reason for k, reason in self._quarantine.items()}
+
+    def _by_key(self, key: str) -> DeviceHandle:
+        return next(h for h in self.handles if device_key(h) == key)
 
     def _by_serial(self, serial: str) -> DeviceHandle:
-        for handle in self.handles:
-            if handle.serial == serial:
-                return handle
-        raise KeyError(serial)
+        """By serial, or by `host:port/serial` where serials repeat."""
+        found = [h for h in self.handles if serial in (h.serial, device_key(h))]
+        if len(found) != 1:
+            raise KeyError(serial if not found else f"{serial} is on several adb servers: name it host:port/serial")
+        return found[0]
 
 
 def devices_needed(workers: int, requested: int | None) -> int:

@@ -58,6 +58,9 @@ from harness.errors import (
     ScenarioError,
     VerdictMismatch,
 )
+from harness.farm.backend import FarmExhausted
+from harness.farm.plugin import FarmHooks
+from harness.farm.plugin import add_options as add_farm_options
 from harness.outcomes import (
     ExitCode,
     ScenarioTimeout,
@@ -142,6 +145,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="remove earlier results from --alluredir once collection succeeded (keeps history/)")
     group.addoption("--harness-config", action="store_true", default=False,
                     help="print the merged configuration (config file + command line) and exit")
+    add_farm_options(group)
     parser.addini("harness_scenario_dirs", type="args", default=["scenarios"],
                   help="directory names whose YAML files are collected as scenarios")
     _OPTIONS[:] = [group]
@@ -257,6 +261,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _check_policy_option(config)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "harness-state")
+    config.pluginmanager.register(FarmHooks(config, STATE_KEY), "harness-farm")
     if state.role == "controller":
         config.pluginmanager.register(ControllerHooks(state), "harness-controller")
 
@@ -294,7 +299,16 @@ def backend_options(config: pytest.Config) -> BackendOptions:
                           work_dir=Path(workdir) if workdir else None,
                           extra_props=tuple(config.getoption("device_prop") or ()),
                           exit_proxies=tuple(config.getoption("exit_proxy") or ()),
-                          sdk=config.getoption("sdk"), avd=tuple(config.getoption("avd") or ()))
+                          sdk=config.getoption("sdk"), avd=tuple(config.getoption("avd") or ()),
+                          farm=config.getoption("farm"), redis_url=config.getoption("redis_url"),
+                          farm_select=tuple(config.getoption("farm_select") or ()),
+                          quarantine_after=config.getoption("quarantine_after"),
+                          lease_wait=config.getoption("lease_wait"))
+
+
+def backend_spec(config: pytest.Config) -> str:
+    """`--farm` means the farm backend; otherwise `--backend`."""
+    return "farm" if config.getoption("farm") else str(config.getoption("backend"))
 
 
 def profile_source(config: pytest.Config) -> Any:
@@ -369,10 +383,13 @@ class HarnessState:
     def provision(self, count: int) -> DevicePool:
         options = backend_options(self.config)
         try:
-            self.backend = load_backend(self.config.getoption("backend"), options)
-        except (ValueError, ImportError, AttributeError) as exc:
+            self.backend = load_backend(backend_spec(self.config), options)
+        except (ValueError, ImportError, AttributeError, HarnessError) as exc:
             raise pytest.UsageError(f"--backend: {exc}") from exc
-        handles = self.backend.provision(count)
+        try:
+            handles = self.backend.provision(count)
+        except FarmExhausted as exc:  # busy past the deadline, or all quarantined: stop, do not hang
+            pytest.exit(f"no devices: {exc}", returncode=int(ExitCode.INFRASTRUCTURE))
         self.pool = DevicePool(handles)
         for handle in handles:
             self.facts[handle.serial] = self._safe_facts(handle)
@@ -401,7 +418,7 @@ class HarnessState:
         data = self.config.workerinput.get("harness_device")  # type: ignore[attr-defined]
         if data is None:
             raise pytest.UsageError("the xdist controller handed this worker no device")
-        self.backend = load_backend(self.config.getoption("backend"), backend_options(self.config))
+        self.backend = load_backend(backend_spec(self.config), backend_options(self.config))
         return DeviceLease(DeviceHandle.from_dict(data), self.backend)
 
     # --- hooks -----------------------------------------------------------------------------

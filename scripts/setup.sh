@@ -10,9 +10,10 @@ if [ ! -d /usr/share/fonts/truetype/dejavu ] && command -v apt-get >/dev/null &&
     echo "note: fonts-dejavu-core not installed; screenshots fall back to ASCII" >&2
 fi
 # The virtual device's userland: Android's shell (mksh) and tools (toybox) in a bubblewrap sandbox,
-# whose small init is compiled once with cc (emulators/virtual/sandbox/androidd.c).
+# whose small init is compiled once with cc (emulators/virtual/sandbox/androidd.c). The farm's shared
+# leases live in Redis: its tests start a real redis-server (Debian's).
 missing=""
-for tool in mksh:mksh toybox:toybox bwrap:bubblewrap cc:gcc; do
+for tool in mksh:mksh toybox:toybox bwrap:bubblewrap cc:gcc redis-server:redis-server; do
   command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
 [ -e /usr/include/stdio.h ] || missing="$missing libc6-dev"
@@ -20,7 +21,7 @@ if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq $missing >/dev/null
   else
-    echo "error: the virtual device's shell needs:$missing (apt-get install$missing)" >&2
+    echo "error: the virtual device's shell and the farm's tests need:$missing (apt-get install$missing)" >&2
     exit 1
   fi
 fi

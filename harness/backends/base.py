@@ -116,6 +116,12 @@ class BackendOptions:
     exit_proxies: tuple[tuple[str, str], ...] = ()
     sdk: str | None = None  # `sdk` backend: the Android SDK folder (else $ANDROID_SDK_ROOT, $ANDROID_HOME)
     avd: tuple[str, ...] = ()  # `sdk` backend: `NAME` (the build under test) and `FIRMWARE=NAME`
+    # `farm` backend (harness.farm): inventory, shared lease store, label selection, quarantine, waiting
+    farm: str | None = None
+    redis_url: str | None = None
+    farm_select: tuple[str, ...] = ()
+    quarantine_after: int = 3
+    lease_wait: float = 600.0
 
     def exit_proxy(self, country: str) -> str | None:
         return dict(self.exit_proxies).get(country.upper())
@@ -139,8 +145,12 @@ def load_backend(spec: str, options: BackendOptions) -> Backend:
         from harness.backends.sdk import SdkBackend
 
         return SdkBackend(options)
+    if spec == "farm":
+        from harness.farm.backend import FarmBackend
+
+        return FarmBackend(options)
     if ":" not in spec:
-        raise ValueError(f"unknown backend {spec!r}: use virtual, sdk, adb or module:factory")
+        raise ValueError(f"unknown backend {spec!r}: use virtual, sdk, adb, farm or module:factory")
     module_name, _, attr = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     backend: Backend = factory(options)

@@ -68,3 +68,14 @@ def test_devices_needed(workers: int, requested: int | None, needed: int) -> Non
 def test_fewer_devices_than_workers_says_what_to_do() -> None:
     with pytest.raises(ValueError, match=r"--devices 1 is fewer than the 2 xdist workers.*-n 1"):
         devices_needed(2, 1)
+
+
+def test_the_same_serial_on_two_adb_servers_is_two_devices() -> None:
+    a = DeviceHandle(serial="emulator-5554", kind="farm", adb_host="10.0.0.1")
+    b = DeviceHandle(serial="emulator-5554", kind="farm", adb_host="10.0.0.2")
+    pool = DevicePool([a, b])
+    assert [pool.lease("gw0"), pool.lease("gw1")] == [a, b]
+    pool.quarantine("10.0.0.2:5037/emulator-5554", "dead")
+    assert pool.quarantined == {"emulator-5554": "dead"}
+    with pytest.raises(ValueError, match="duplicate devices"):
+        DevicePool([a, a])
