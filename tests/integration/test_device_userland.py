@@ -42,7 +42,7 @@ EVERYDAY = [
     ("expr 6 \\* 7", "42\n"),
     ("printf abc | dd bs=1 count=2 2>/dev/null", "ab"),
     ("pidof system_server >/dev/null && echo yes", "yes\n"),
-    ("echo a > /data/local/tmp/d1; echo b | diff /data/local/tmp/d1 - >/dev/null; echo $?", "1\n"),
+    ("cd /data/local/tmp; echo a > d1; echo b > d2; diff d1 d2 >/dev/null; echo $?", "1\n"),
     ("echo x | gzip | gzip -d", "x\n"),
     ("seq 3 | awk '{ s += $1 } END { print s }'", "6\n"),
 ]
