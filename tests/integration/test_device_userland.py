@@ -5,8 +5,11 @@ One emulator (built-in firmware) serves the whole module through the real adb bi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import av
 import pytest
 
 from tests.integration.conftest import AdbServer, EmulatorFactory, RunningEmulator, VirtualHome
@@ -57,3 +60,61 @@ def test_everyday_tools_work_in_adb_shell(device: RunningEmulator, command: str,
 def test_busybox_is_not_on_the_path_and_awk_is_one_true_awk(device: RunningEmulator) -> None:
     assert device.device.shell2("which busybox").returncode != 0
     assert device.device.shell2("which awk tr").output.split() == ["/system/bin/awk", "/system/bin/tr"]
+
+
+# --------------------------------------------------------------------------------------------
+# screenrecord
+# --------------------------------------------------------------------------------------------
+
+def _video(path: Path) -> tuple[str, int, int, int, float]:
+    """codec, width, height, frames decoded, duration in seconds (from the file's own index)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        return stream.codec_context.name, stream.width, stream.height, frames, duration
+
+
+def test_adbutils_start_and_stop_recording_pulls_a_playable_mp4(device: RunningEmulator, tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    adb = device.device  # the recorder lives on this AdbDevice object
+    adb.start_recording(str(out))  # screenrecord FILE & ... kill -INT $PID; wait
+    time.sleep(1.0)
+    adb.keyevent("HOME")
+    time.sleep(0.5)
+    adb.stop_recording()
+    codec, width, height, frames, duration = _video(out)
+    size = adb.window_size()
+    assert (codec, width, height) == ("h264", size.width, size.height)
+    assert frames >= 2 and 0.8 <= duration <= 5.0  # it starts a little after start_recording returns
+
+
+def test_time_limit_size_and_options(device: RunningEmulator, tmp_path: Path) -> None:
+    began = time.monotonic()
+    result = device.device.shell2("screenrecord --time-limit 1 --size 360x640 --bit-rate 4M --bugreport "
+                                  "--verbose /sdcard/limit.mp4; echo status=$?")
+    took = time.monotonic() - began
+    assert result.output.endswith("status=0\n") and "360x640 video/avc at 4.00Mbps" in result.output
+    assert 0.9 <= took <= 4.0
+    device.device.sync.pull("/sdcard/limit.mp4", str(tmp_path / "limit.mp4"))
+    codec, width, height, frames, duration = _video(tmp_path / "limit.mp4")
+    assert (codec, width, height) == ("h264", 360, 640) and frames >= 2 and 0.8 <= duration <= 1.5
+
+
+@pytest.mark.parametrize(("command", "output"), [
+    ("screenrecord", "Must specify output file (see --help).\n"),
+    ("screenrecord --time-limit 500 /sdcard/x.mp4", "Time limit 500s outside acceptable range [1,180]\n"),
+    ("screenrecord --size 12 /sdcard/x.mp4", "Invalid size '12', must be width x height\n"),
+    ("screenrecord /system/x.mp4", "Unable to open '/system/x.mp4': Read-only file system\n"),
+])
+def test_screenrecord_refuses_bad_input(device: RunningEmulator, command: str, output: str) -> None:
+    result = device.device.shell2(command)
+    assert result.returncode != 0 and result.output == output
+
+
+def test_a_tool_that_catches_no_signal_dies_by_it_even_in_the_background(device: RunningEmulator) -> None:
+    # logcat keeps the default action: SIGINT ends it (its `&` job had SIGINT ignored by the shell:
+    # still ignored), SIGTERM ends it
+    result = device.device.shell2("logcat & p=$!; sleep 0.2; kill -INT $p; sleep 0.2; kill -0 $p && echo alive; "
+                                  "kill -TERM $p; wait $p; echo status=$?")
+    assert "\nalive\n" in result.output and result.output.endswith("status=143\n")
