@@ -118,3 +118,27 @@ def test_a_tool_that_catches_no_signal_dies_by_it_even_in_the_background(device:
     result = device.device.shell2("logcat & p=$!; sleep 0.2; kill -INT $p; sleep 0.2; kill -0 $p && echo alive; "
                                   "kill -TERM $p; wait $p; echo status=$?")
     assert "\nalive\n" in result.output and result.output.endswith("status=143\n")
+
+
+# --------------------------------------------------------------------------------------------
+# app processes
+# --------------------------------------------------------------------------------------------
+
+def test_app_current_and_dumpsys_activity_top_give_the_apps_real_pid(device: RunningEmulator) -> None:
+    import uiautomator2
+
+    adb = device.device
+    adb.shell("am start -n com.android.settings/.Settings")
+    top = adb.shell("dumpsys activity top")
+    pid = int(adb.shell("pidof com.android.settings").strip())
+    assert top.endswith(f"ACTIVITY com.android.settings/.Settings 5d2e0f1 pid={pid}")
+    # adbutils reads mCurrentFocus first, which names no pid: 0 there, as on a phone
+    assert (adb.app_current().package, adb.app_current().activity) == ("com.android.settings",
+                                                                        "com.android.settings.Settings")
+    d = uiautomator2.connect(adb)
+    began = time.monotonic()
+    d.app_start("com.android.settings", wait=True)
+    assert time.monotonic() - began < 3.0
+    assert d.app_wait("com.android.settings", timeout=2, front=True) == pid
+    adb.shell("am force-stop com.android.settings")
+    adb.shell("input keyevent HOME")
