@@ -142,3 +142,36 @@ def test_app_current_and_dumpsys_activity_top_give_the_apps_real_pid(device: Run
     assert d.app_wait("com.android.settings", timeout=2, front=True) == pid
     adb.shell("am force-stop com.android.settings")
     adb.shell("input keyevent HOME")
+
+
+# --------------------------------------------------------------------------------------------
+# landscape
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rotation", [1, 3])
+def test_in_landscape_screenshot_dump_and_touch_agree(device: RunningEmulator, rotation: int) -> None:
+    import re
+
+    import uiautomator2
+    from PIL import Image
+
+    adb = device.device
+    adb.shell("input keyevent HOME")
+    adb.shell(f"settings put system accelerometer_rotation 0; settings put system user_rotation {rotation}")
+    try:
+        d = uiautomator2.connect(adb)
+        assert d.window_size() == (1920, 1080) and d.screenshot().size == (1920, 1080)
+        assert Image.open(__import__("io").BytesIO(adb.shell("screencap -p", encoding=None))).size == (1920, 1080)
+        xml = d.dump_hierarchy()
+        assert f'<hierarchy rotation="{rotation}">' in xml
+        found = re.search(r'text="Settings"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"', xml)
+        assert found is not None
+        left, top, right, bottom = map(int, found.groups())
+        assert 0 <= left < right <= 1920 and 0 <= top < bottom <= 1080
+        assert d(text="Settings").info["bounds"] == {"left": left, "top": top, "right": right, "bottom": bottom}
+        # a relative click where the landscape dump shows the icon opens it
+        d.click((left + right) / 2 / 1920, (top + bottom) / 2 / 1080)
+        assert d.app_current()["package"] == "com.android.settings"
+    finally:
+        adb.shell("settings put system user_rotation 0")
+        adb.shell("am force-stop com.android.settings; input keyevent HOME")
