@@ -399,9 +399,13 @@ class Sandbox:
             args += ["--bind", str(data), "/data"]
         else:  # the shell user writes only where it may on a phone
             args += ["--ro-bind", str(data), "/data", "--bind", str(data / "local" / "tmp"), "/data/local/tmp"]
+        # /cache holds recovery's command file (a firmware's factory reset); root writes it, as on a phone
+        cache = self.fs_root / "cache"
+        (cache / "recovery").mkdir(parents=True, exist_ok=True)
+        args += ["--bind" if self.root else "--ro-bind", str(cache), "/cache"]
         args += ["--bind", str(storage), "/storage", "--symlink", "/storage/emulated/0", "/sdcard",
                  "--symlink", "/storage/emulated/0", "/mnt/sdcard",
-                 "--dir", "/vendor", "--dir", "/product", "--dir", "/apex", "--dir", "/cache",
+                 "--dir", "/vendor", "--dir", "/product", "--dir", "/apex",
                  "--remount-ro", "/", "--chdir", "/", "/init", str(listener_fd), str(lifeline_fd),
                  str(self.limits.processes), str(self.limits.memory), str(self.limits.file_size),
                  str(self.limits.cpu_seconds)]
