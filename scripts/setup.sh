@@ -9,11 +9,13 @@ if [ ! -d /usr/share/fonts/truetype/dejavu ] && command -v apt-get >/dev/null &&
   (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >/dev/null 2>&1 || \
     echo "note: fonts-dejavu-core not installed; screenshots fall back to ASCII" >&2
 fi
-# The virtual device's userland: Android's shell (mksh) and tools (toybox) in a bubblewrap sandbox,
-# whose small init is compiled once with cc (emulators/virtual/sandbox/androidd.c). The farm's shared
-# leases live in Redis: its tests start a real redis-server (Debian's).
+# The virtual device's userland: Android's shell (mksh) and tools (toybox; one-true-awk = original-awk;
+# busybox for the applets Debian's toybox lacks) in a bubblewrap sandbox, whose small init is compiled
+# once with cc (emulators/virtual/sandbox/androidd.c). The farm's shared leases live in Redis: its
+# tests start a real redis-server (Debian's).
 missing=""
-for tool in mksh:mksh toybox:toybox bwrap:bubblewrap cc:gcc redis-server:redis-server; do
+for tool in mksh:mksh toybox:toybox original-awk:original-awk busybox:busybox bwrap:bubblewrap cc:gcc \
+            redis-server:redis-server; do
   command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
 [ -e /usr/include/stdio.h ] || missing="$missing libc6-dev"

@@ -10,7 +10,11 @@ tool that asks gets the same answer:
   (0..3), which is what `settings put`, uiautomator's setOrientation and freezeRotation write.
 - size and density: the panel's, unless `wm size WxH` / `wm density D` forced others, which Android
   stores in `settings global display_size_forced` ("W,H") and `display_density_forced`.
-The UI tree is laid out in natural orientation; only what reports geometry rotates.
+The UI tree is laid out in natural orientation (screens here do not reflow, like an app that keeps
+its portrait layout); what crosses the display's edge is in the rotated display's coordinates, as
+on a phone: the frame (screencap, framebuffer, u2 screenshot, screenrecord), the bounds in the UI
+dump and selector answers, and the points of taps and swipes. `to_display` / `to_natural` are that
+one mapping (ROTATION_90: the natural top edge is on the left).
 """
 
 from __future__ import annotations
@@ -35,6 +39,33 @@ def rotation(device: VirtualDevice) -> int:
     if _setting_int(device, "system", "accelerometer_rotation", 0) == 1:
         return device.sensors.attitude()
     return _setting_int(device, "system", "user_rotation", 0) % 4
+
+
+Point = tuple[int, int]
+Rect = tuple[int, int, int, int]
+
+
+def _map(rotation: int, x: int, y: int, size: Point) -> Point:
+    """Natural (x, y) on a natural `size` panel to display coordinates under `rotation`."""
+    w, h = size
+    return ((x, y), (y, w - x), (w - x, h - y), (h - y, x))[rotation % 4]
+
+
+def to_display(device: VirtualDevice, x: int, y: int) -> Point:
+    return _map(rotation(device), x, y, (DISPLAY_WIDTH, DISPLAY_HEIGHT))
+
+
+def to_natural(device: VirtualDevice, x: int, y: int) -> Point:
+    """A point the user touched (display coordinates) in the layout's natural coordinates."""
+    r = rotation(device) % 4
+    w, h = DISPLAY_WIDTH, DISPLAY_HEIGHT
+    return ((x, y), (w - y, x), (w - x, h - y), (y, h - x))[r]
+
+
+def rect_to_display(device: VirtualDevice, bounds: Rect) -> Rect:
+    left, top, right, bottom = bounds
+    (x1, y1), (x2, y2) = to_display(device, left, top), to_display(device, right, bottom)
+    return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
 
 
 @dataclass(frozen=True)

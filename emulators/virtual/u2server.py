@@ -238,10 +238,11 @@ class U2Service:
         return len(self._resolve(raw))
 
     def obj_info(self, raw: Any) -> dict[str, Any]:
-        return obj_info(self._one(raw))
+        view = self._one(raw)
+        return obj_info(view, display.rect_to_display(self.device, view.bounds))
 
     def obj_info_all(self, raw: Any) -> list[dict[str, Any]]:
-        return [obj_info(view) for view in self._resolve(raw)]
+        return [obj_info(view, display.rect_to_display(self.device, view.bounds)) for view in self._resolve(raw)]
 
     def get_text(self, raw: Any) -> str:
         return self._one(raw).text
@@ -266,8 +267,12 @@ class U2Service:
 
         return bool(self.device.wait_ui(changed, max(0, int(timeout_ms)) / 1000))
 
+    def _center(self, view: View) -> tuple[int, int]:
+        """Where the view is on the (rotated) display: what a touch there must hit."""
+        return display.to_display(self.device, *view.center)
+
     def _click_view(self, view: View) -> bool:
-        x, y = view.center
+        x, y = self._center(view)
         ui_input.tap(self.device, x, y)
         return True
 
@@ -308,10 +313,10 @@ class U2Service:
     def drag_to(self, raw: Any, *target: Any) -> bool:
         view = self._one(raw)
         if target and isinstance(target[0], (dict, str)):
-            x2, y2 = self._one(target[0]).center
+            x2, y2 = self._center(self._one(target[0]))
         else:
             x2, y2 = int(target[0]), int(target[1])
-        x1, y1 = view.center
+        x1, y1 = self._center(view)
         ui_input.swipe(self.device, x1, y1, x2, y2, 500)
         return True
 
@@ -332,7 +337,7 @@ class U2Service:
 
     def long_click(self, *args: Any) -> bool:
         if args and isinstance(args[0], (dict, str)):
-            x, y = self._one(args[0]).center
+            x, y = self._center(self._one(args[0]))
         else:
             x, y = int(args[0]), int(args[1])
         ui_input.long_tap(self.device, x, y)
@@ -458,9 +463,9 @@ class U2Service:
             ui_input.set_text(self.device, view, "")
 
 
-def obj_info(view: View) -> dict[str, Any]:
+def obj_info(view: View, on_display: tuple[int, int, int, int]) -> dict[str, Any]:
     """UiObject.getInfo() as the server serialises ObjInfo."""
-    left, top, right, bottom = view.bounds
+    left, top, right, bottom = on_display  # where it is on the rotated display
     bounds = {"top": top, "bottom": bottom, "left": left, "right": right}
     return {
         "bounds": bounds, "checkable": view.checkable, "checked": view.checked,

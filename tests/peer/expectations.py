@@ -35,11 +35,7 @@ BY_FIXTURE: dict[str, dict[str, str]] = {
 
 # Tests that should pass here but do not yet: each names what is missing. They run as strict xfails,
 # so the day one passes the run fails until it is taken off this list.
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "adbutils": {
-        "test_record.py::test_screenrecord": "no screenrecord (an H.264/MP4 encoder of the screen) yet",
-    },
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {}
 
 
 def known_gap(suite: str, nodeid: str) -> str | None:

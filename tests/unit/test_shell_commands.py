@@ -327,7 +327,8 @@ def test_dumpsys_window_and_activity_name_the_top_screen(sh: Harness) -> None:
     assert "mCurrentFocus=Window{8f2d1c4 u0 com.android.launcher3/com.android.launcher3.Launcher}" in window
     assert "mResumedActivity: ActivityRecord{5d2e0f1 u0 com.android.launcher3/.Launcher t12}" \
         in sh("dumpsys activity activities").out
-    assert "ACTIVITY com.android.launcher3/.Launcher 5d2e0f1 pid=1234" in sh("dumpsys activity top").out
+    pid = sh("pidof com.android.launcher3").out.strip()
+    assert f"ACTIVITY com.android.launcher3/.Launcher 5d2e0f1 pid={pid}\n" in sh("dumpsys activity top").out
 
 
 def test_mock_location_needs_the_app_op(sh: Harness) -> None:

@@ -43,6 +43,11 @@ PATH = "/product/bin:/apex/com.android.runtime/bin:/system_ext/bin:/system/bin:/
 # the password tools need setuid, which one mapped uid cannot give; a missing su is what a client
 # probing for root should find).
 NOT_LINKED = frozenset({"sh", "init", "ps", "su", "login", "passwd", "mkpasswd"})
+# Android's toybox has these; Debian's toybox 0.8.9 is built without them. busybox's applets are the
+# nearest real implementations (same POSIX options, the same terse usage errors); busybox itself stays
+# off the PATH, as on a phone, and runs the applet its link is named for.
+FROM_BUSYBOX = ("tr", "expr", "dd", "diff", "hexdump", "gzip")
+BUSYBOX_PATH = "/system/lib/busybox"
 # System processes every image runs; each is an idle process of that name, so `ps -A` looks familiar.
 SYSTEM_PROCESSES = ("ueventd", "logd", "servicemanager", "vold", "zygote64", "zygote", "adbd", "system_server",
                     "com.android.systemui", "com.android.phone")
@@ -109,7 +114,7 @@ def helper_binary() -> Path:
 def _tool(name: str) -> Path:
     found = shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin")
     if found is None:
-        raise SandboxUnavailable(f"{name} is not installed (apt-get install mksh toybox bubblewrap)")
+        raise SandboxUnavailable(f"{name} is not installed (apt-get install mksh toybox original-awk busybox bubblewrap)")
     return Path(found).resolve()
 
 
@@ -350,6 +355,8 @@ class Sandbox:
     # --- the root's layout -----------------------------------------------------------------
     def _bwrap_args(self, bwrap: Path, helper: Path, listener_fd: int, lifeline_fd: int) -> list[str]:
         mksh, toybox = _tool("mksh"), _tool("toybox")
+        # Android's awk is one-true-awk (external/one-true-awk), which Debian ships as original-awk.
+        awk, busybox = _tool("original-awk"), _tool("busybox")
         etc = self.run_dir / "etc"
         etc.mkdir(exist_ok=True)
         (etc / "mkshrc").write_text(MKSHRC)
@@ -365,7 +372,7 @@ class Sandbox:
                 "--unshare-cgroup-try",
                 "--hostname", "localhost", "--as-pid-1", "--cap-drop", "ALL",
                 "--clearenv", "--setenv", "PATH", PATH]
-        for lib in _libraries([mksh, toybox]):
+        for lib in _libraries([mksh, toybox, awk, busybox]):
             args += ["--ro-bind", str(lib), str(lib)]
         args += ["--ro-bind", str(mksh), "/system/bin/sh", "--ro-bind", str(toybox), "/system/bin/toybox",
                  "--ro-bind", str(helper), "/system/bin/init", "--symlink", "/system/bin/init", "/init",
@@ -373,9 +380,14 @@ class Sandbox:
         from emulators.virtual.sandbox.toolserver import tool_names
 
         framework = set(tool_names())
-        for applet in toybox_applets(toybox):
+        applets = set(toybox_applets(toybox))
+        for applet in sorted(applets):
             if applet not in framework and applet not in NOT_LINKED:
                 args += ["--symlink", "toybox", f"/system/bin/{applet}"]
+        args += ["--ro-bind", str(awk), "/system/bin/awk", "--ro-bind", str(busybox), BUSYBOX_PATH]
+        for applet in FROM_BUSYBOX:
+            if applet not in applets:
+                args += ["--symlink", BUSYBOX_PATH, f"/system/bin/{applet}"]
         for name in sorted(framework):
             args += ["--symlink", "init", f"/system/bin/{name}"]
         args += ["--ro-bind", str(etc / "ps"), "/system/bin/ps", "--ro-bind", str(etc / "mkshrc"), "/system/etc/mkshrc",

@@ -12,7 +12,9 @@
  * Called under any other name (getprop, am, app_process...) it is a framework tool: it hands its
  * argv, environment, cwd and its own fds 0-2 to the device process over /dev/socket/framework and
  * exits with the status the device answers. Pipes, redirects and loops around it therefore work as
- * around any process. With ANDROIDD_IDLE set it only sleeps: an app process named by its argv[0].
+ * around any process. SIGINT, SIGHUP, SIGTERM and SIGQUIT are reported to the device ("s", signal,
+ * ignored-by-the-shell): it answers "d" to die by it as the default action would, or lets the tool
+ * handle it (screenrecord finishes its file on SIGINT) and answers the status later. With ANDROIDD_IDLE set it only sleeps: an app process named by its argv[0].
  *
  * Written in C rather than run by a host interpreter so the sandbox needs nothing but libc, and a
  * framework tool costs well under a millisecond to start.
@@ -264,6 +266,18 @@ static int zygote(int listener, int lifeline) {
 
 extern char **environ;
 
+static const int reported[] = {SIGINT, SIGHUP, SIGTERM, SIGQUIT};
+static volatile sig_atomic_t tool_sock = -1, pending_signal = 0;
+static unsigned char shell_ignored[NSIG];
+
+static void report_signal(int sig) {
+    int saved = errno;
+    unsigned char msg[3] = {'s', (unsigned char)sig, shell_ignored[sig]};
+    pending_signal = sig;
+    (void)!send(tool_sock, msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+    errno = saved;
+}
+
 static int framework_tool(int argc, char **argv) {
     static char buf[MAX_MSG];
     size_t len = 0;
@@ -311,9 +325,32 @@ static int framework_tool(int argc, char **argv) {
         dprintf(2, "%s: %s\n", argv[0], strerror(errno));
         return 1;
     }
-    int status = 1;
-    ssize_t n = recv(sock, &status, sizeof(status), 0);
-    return n == (ssize_t)sizeof(status) ? status & 0xff : 1;
+    tool_sock = sock;
+    for (size_t i = 0; i < sizeof(reported) / sizeof(reported[0]); i++) {
+        struct sigaction old, sa = {0};
+        sigaction(reported[i], NULL, &old);
+        shell_ignored[reported[i]] = old.sa_handler == SIG_IGN;
+        sa.sa_handler = report_signal; /* no SA_RESTART: recv returns EINTR, the loop goes on */
+        sigaction(reported[i], &sa, NULL);
+    }
+    for (;;) {
+        int status = 1;
+        ssize_t n = recv(sock, &status, sizeof(status), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n == (ssize_t)sizeof(status)) return status & 0xff;
+        if (n == 1 && (status & 0xff) == 'd' && pending_signal) {
+            int sig = pending_signal;
+            signal(sig, SIG_DFL);
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, sig);
+            sigprocmask(SIG_UNBLOCK, &set, NULL);
+            raise(sig);
+            return 128 + sig;
+        }
+        if (n == 1) continue;
+        return 1;
+    }
 }
 
 int main(int argc, char **argv) {

@@ -5,6 +5,12 @@ its argv, environment, cwd and its own fds 0-2 over `/dev/socket/framework`. Her
 call runs the tool's implementation (`emulators.virtual.shell.context.COMMANDS`) on those fds and
 answers the exit status. The calling process's hang-up (killed, or its shell's client gone) sets
 `ctx.closed`, which long-running tools watch.
+
+Signals: the calling process catches SIGINT, SIGHUP, SIGTERM and SIGQUIT and sends `s`, the signal
+number and whether its shell had it ignored (an `&` job's SIGINT); the server answers `d` (die by
+it) unless the tool catches that signal (`ctx.signals`), in which case the process waits for the
+tool's status like any other. Messages are read only once a tool watches `ctx.closed`, so a quick
+tool runs to its end first.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emulators.virtual.device import VirtualDevice
-from emulators.virtual.shell.context import COMMANDS, Caller, Ctx, UsageError
+from emulators.virtual.shell.context import COMMANDS, Caller, Ctx, Signals, UsageError
 
 log = logging.getLogger(__name__)
 MAX_REQUEST = 256 * 1024
@@ -31,20 +37,43 @@ def tool_names() -> list[str]:
     return sorted(COMMANDS)
 
 
-def _writer(fd: int) -> Callable[[bytes], None]:
+class _Gate:
+    """Closed when the calling process dies by a signal: a dead process writes nothing more, so
+    nothing of the tool's can follow the shell's next output (`kill $!; wait; echo done`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.shut = False
+
+    def close(self) -> None:
+        # bounded: a write blocked on a full pipe must not keep the process from dying
+        locked = self.lock.acquire(timeout=1.0)
+        self.shut = True
+        if locked:
+            self.lock.release()
+
+
+def _writer(fd: int, gate: _Gate) -> Callable[[bytes], None]:
     def write(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(fd, view):]
-            except BrokenPipeError:
-                raise
-            except OSError as error:
-                if error.errno == errno.EIO:  # a hung-up terminal
-                    raise BrokenPipeError(str(error)) from error
-                raise
+        with gate.lock:
+            if gate.shut:
+                raise BrokenPipeError("the calling process is gone")
+            _write_all(fd, data)
 
     return write
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            if error.errno == errno.EIO:  # a hung-up terminal
+                raise BrokenPipeError(str(error)) from error
+            raise
 
 
 def _reader(fd: int) -> Callable[[int], bytes]:
@@ -114,10 +143,11 @@ class ToolServer:
         if not args:
             return 1
         args[0] = args[0].rsplit("/", 1)[-1]
-        closed = _Hangup(conn, fds[1])
+        signals, gate = Signals(), _Gate()
+        closed = _Hangup(conn, fds[1], signals, gate)
         caller = Caller(cwd=cwd or "/", root=self.root, pid=_peer_pid(conn))
-        stdout, stderr = _writer(fds[1]), _writer(fds[2])
-        ctx = Ctx(self.device, caller, args, _reader(fds[0]), stdout, stderr, closed, env)
+        stdout, stderr = _writer(fds[1], gate), _writer(fds[2], gate)
+        ctx = Ctx(self.device, caller, args, _reader(fds[0]), stdout, stderr, closed, env, signals)
         fn = COMMANDS.get(args[0])
         if fn is None:
             stderr(f"/system/bin/sh: {args[0]}: inaccessible or not found\n".encode())
@@ -148,9 +178,9 @@ class _Hangup(threading.Event):
     """`ctx.closed`: watched only once a tool asks (logcat, app_process), so a quick `getprop`
     costs no extra thread."""
 
-    def __init__(self, conn: socket.socket, stdout: int) -> None:
+    def __init__(self, conn: socket.socket, stdout: int, signals: Signals, gate: _Gate) -> None:
         super().__init__()
-        self._conn, self._stdout = conn, stdout
+        self._conn, self._stdout, self._signals, self._gate = conn, stdout, signals, gate
         self._watching = False
         self._start_lock = threading.Lock()
 
@@ -159,7 +189,7 @@ class _Hangup(threading.Event):
             if self._watching or super().is_set():  # done already: its fds may be closed
                 return
             self._watching = True
-            threading.Thread(target=_watch_hangup, args=(self._conn, os.dup(self._stdout), self),
+            threading.Thread(target=_watch_hangup, args=(self._conn, os.dup(self._stdout), self, self._signals, self._gate),
                              name="framework-tool-hangup", daemon=True).start()
 
     def is_set(self) -> bool:
@@ -171,8 +201,10 @@ class _Hangup(threading.Event):
         return super().wait(timeout)
 
 
-def _watch_hangup(conn: socket.socket, stdout: int, closed: threading.Event) -> None:
-    """Sets `closed` when the caller is gone, or nobody reads its stdout any more.
+def _watch_hangup(conn: socket.socket, stdout: int, closed: threading.Event, signals: Signals,
+                  gate: _Gate) -> None:
+    """Sets `closed` when the caller is gone, or nobody reads its stdout any more; passes on the
+    signals it reports (see the module docstring).
 
     The second is what SIGPIPE tells a real tool on its next write; a quiet `logcat | grep -m 1 x`
     would otherwise wait for a log line to find out that grep has left.
@@ -181,7 +213,17 @@ def _watch_hangup(conn: socket.socket, stdout: int, closed: threading.Event) -> 
     poller.register(conn.fileno(), select.POLLIN)
     poller.register(stdout, 0)  # a pipe whose reader left reports POLLERR, a hung-up tty POLLHUP
     try:
-        poller.poll()  # the client never sends more: wakes when it is gone, or when we are done
+        while True:
+            events = dict(poller.poll())  # wakes when the caller signals, is gone, or we are done
+            if events.get(conn.fileno(), 0) & select.POLLIN:
+                message = conn.recv(16, socket.MSG_DONTWAIT)
+                if message[:1] == b"s" and len(message) >= 3:
+                    if signals.deliver(message[1]) or message[2]:  # caught, or ignored by its shell
+                        continue
+                    closed.set()
+                    gate.close()
+                    conn.send(b"d")
+            break
     except OSError:
         pass
     finally:

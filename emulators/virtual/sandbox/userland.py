@@ -121,6 +121,13 @@ class Userland:
             except SandboxUnavailable as error:
                 log.warning("could not start %s's process: %s", package, error)
 
+    def app_pid(self, package: str) -> int:
+        """The pid of `package`'s process as the device's `ps` shows it, or 0 when it runs none."""
+        self._top_app_runs()  # a dumpsys may come right after the screen changed
+        with self._lock:
+            child = self._apps.get(package)
+        return child.pid if child is not None and child.running() else 0
+
     def stop_app(self, package: str) -> None:
         with self._lock:
             child = self._apps.pop(package, None)

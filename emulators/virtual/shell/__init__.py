@@ -15,6 +15,7 @@ from emulators.virtual.shell import (  # noqa: F401 (importing registers the com
     framework,
     ime,
     logcat,
+    screenrecord,
     services,
     system,
 )

@@ -3,7 +3,9 @@
 A tool is a plain function `fn(ctx) -> int`: `ctx.args` is argv (argv[0] the name), the streams are
 the calling process's own stdin/stdout/stderr (passed over the framework socket, so redirects and
 pipes were already applied by the device's mksh), and `ctx.closed` tells long-running tools
-(logcat, app_process) that the calling process is gone.
+(logcat, app_process) that the calling process is gone. A tool that handles a signal as its
+Android counterpart does (screenrecord finishes its file on SIGINT) says so with `ctx.signals.catch`;
+every other signal ends the calling process as the default action would.
 """
 
 from __future__ import annotations
@@ -44,6 +46,28 @@ class UsageError(Exception):
         self.status = status
 
 
+class Signals:
+    """The signals a tool catches, and whether one came (the calling process stays alive for it)."""
+
+    def __init__(self) -> None:
+        self._catching: frozenset[int] = frozenset()
+        self.caught = threading.Event()
+        self.signum = 0
+
+    def catch(self, *signums: int) -> threading.Event:
+        """From now on these signals set the returned event instead of ending the process."""
+        self._catching = self._catching | frozenset(signums)
+        return self.caught
+
+    def deliver(self, signum: int) -> bool:
+        """A signal reached the calling process: True when the tool catches it."""
+        if signum not in self._catching:
+            return False
+        self.signum = signum
+        self.caught.set()
+        return True
+
+
 @dataclass
 class Caller:
     """The process that ran a tool, as the device sees it."""
@@ -63,6 +87,7 @@ class Ctx:
     stderr: Writer
     closed: threading.Event
     env: dict[str, str] = field(default_factory=dict)
+    signals: Signals = field(default_factory=Signals)
 
     @property
     def name(self) -> str:

@@ -59,7 +59,12 @@ def _activity(ctx: Ctx, args: list[str]) -> str:
     if args[:1] == ["top"]:
         if top is None:
             return "TASK null id=-1\n"
-        return f"TASK {top.split('/')[0]} id=12 userId=0\n  ACTIVITY {top} 5d2e0f1 pid=1234\n"
+        package = top.split("/")[0]
+        # the app's own process in the device's process table: what `ps` and `pidof` show
+        from emulators.virtual.sandbox.userland import userland_for
+
+        pid = userland_for(ctx.device).app_pid(package)
+        return f"TASK {package} id=12 userId=0\n  ACTIVITY {top} 5d2e0f1 pid={pid}\n"
     if top is None:
         return "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\n  mResumedActivity: null\n"
     return ("ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\n"

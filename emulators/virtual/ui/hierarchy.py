@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from emulators.virtual.display import rect_to_display, rotation
 from emulators.virtual.ui.view import DISPLAY_HEIGHT, DISPLAY_WIDTH, STATUS_BAR_HEIGHT, View
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,9 +96,10 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def node_attributes(view: View, index: int) -> list[tuple[str, str]]:
-    """The attributes of one <node>, in AccessibilityNodeInfoDumper's order."""
-    left, top, right, bottom = view.bounds
+def node_attributes(view: View, index: int, device: VirtualDevice | None = None) -> list[tuple[str, str]]:
+    """The attributes of one <node>, in AccessibilityNodeInfoDumper's order (bounds on the rotated
+    display when a device is given)."""
+    left, top, right, bottom = view.bounds if device is None else rect_to_display(device, view.bounds)
     return [
         ("index", str(index)), ("text", view.text), ("resource-id", view.resource_id),
         ("class", view.cls), ("package", view.package), ("content-desc", view.content_desc),
@@ -127,26 +129,29 @@ def _flatten(views: list[View], compressed: bool) -> list[View]:
 
 
 def _dump_node(view: View, index: int, depth: int, max_depth: int, compressed: bool,
-               lines: list[str]) -> None:
+               lines: list[str], device: VirtualDevice | None) -> None:
     pad = "  " * (depth + 1)
-    attrs = " ".join(f'{k}="{escape_attr(v)}"' for k, v in node_attributes(view, index))
+    attrs = " ".join(f'{k}="{escape_attr(v)}"' for k, v in node_attributes(view, index, device))
     children = _flatten(view.children, compressed) if depth + 1 < max_depth else []
     if not children:
         lines.append(f"{pad}<node {attrs} />")
         return
     lines.append(f"{pad}<node {attrs}>")
     for i, child in enumerate(children):
-        _dump_node(child, i, depth + 1, max_depth, compressed, lines)
+        _dump_node(child, i, depth + 1, max_depth, compressed, lines, device)
     lines.append(f"{pad}</node>")
 
 
-def dump_views(roots: list[View], compressed: bool = False, max_depth: int = 50) -> str:
-    """The XML text for these window roots (each root is index 0, as the real dumper does)."""
+def dump_views(roots: list[View], compressed: bool = False, max_depth: int = 50,
+               device: VirtualDevice | None = None) -> str:
+    """The XML text for these window roots (each root is index 0, as the real dumper does), on
+    `device`'s rotated display when one is given."""
+    turn = rotation(device) if device is not None else 0
     if not roots:
-        return XML_HEADER + '\r\n<hierarchy rotation="0" />'
-    lines = [XML_HEADER, '<hierarchy rotation="0">']
+        return XML_HEADER + f'\r\n<hierarchy rotation="{turn}" />'
+    lines = [XML_HEADER, f'<hierarchy rotation="{turn}">']
     for root in roots:
-        _dump_node(root, 0, 0, max(1, max_depth), compressed, lines)
+        _dump_node(root, 0, 0, max(1, max_depth), compressed, lines, device)
     lines.append("</hierarchy>")
     return "\r\n".join(lines)
 
@@ -155,4 +160,4 @@ def dump_xml(device: VirtualDevice, compressed: bool = False, max_depth: int = 5
     """The device's current UI as uiautomator's XML (the `uiautomator dump` file's content)."""
     with device.lock:
         roots = window_roots(device)
-        return dump_views(roots, compressed, max_depth)
+        return dump_views(roots, compressed, max_depth, device)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from emulators.virtual.display import to_natural
 from emulators.virtual.ui.view import (
     KEY_NAMES,
     KEYCODE_BACK,
@@ -54,10 +55,11 @@ def _focus(device: VirtualDevice, target: View) -> None:
 
 
 def tap(device: VirtualDevice, x: int, y: int) -> View | None:
-    """A tap at (x, y); returns the view it hit (None when it hit nothing clickable)."""
+    """A tap at display point (x, y); returns the view it hit (None when it hit nothing clickable)."""
+    nx, ny = to_natural(device, int(x), int(y))
     with device.lock:
         screen = device.top_screen()
-        view = screen.view_at(int(x), int(y)) if screen is not None else None
+        view = screen.view_at(nx, ny) if screen is not None else None
         if view is not None:
             if view.checkable:
                 view.checked = not view.checked
@@ -75,9 +77,10 @@ def long_tap(device: VirtualDevice, x: int, y: int) -> View | None:
     """A long press: views here have no long-click behaviour, so it lands like a tap on
     long-clickable views and does nothing elsewhere (as on Android, where a plain button
     ignores a long press)."""
+    nx, ny = to_natural(device, int(x), int(y))
     with device.lock:
         screen = device.top_screen()
-        view = screen.view_at(int(x), int(y)) if screen is not None else None
+        view = screen.view_at(nx, ny) if screen is not None else None
     device.log.log("D", TAG, f"long press ({int(x)},{int(y)}) -> {_describe(view)}")
     if view is not None and view.long_clickable:
         return tap(device, x, y)

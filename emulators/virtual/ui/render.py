@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
+from emulators.virtual.display import rotation
 from emulators.virtual.ui.hierarchy import clock_text, operator_name
 from emulators.virtual.ui.view import DISPLAY_HEIGHT, DISPLAY_WIDTH, STATUS_BAR_HEIGHT, View
 
@@ -151,7 +152,10 @@ def signature(device: VirtualDevice) -> tuple[object, ...]:
         screen = device.top_screen()
         body = None if screen is None else (screen.component, screen.secure,
                                             _view_signature(screen.root))
-        return (operator_name(device), clock_text(device), body)
+        return (operator_name(device), clock_text(device), body, rotation(device))
+
+
+_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
 
 
 def render_image(device: VirtualDevice) -> Image.Image:
@@ -163,6 +167,9 @@ def render_image(device: VirtualDevice) -> Image.Image:
             return frame.image
     with device.lock:
         image = draw_frame(device.top_screen(), operator_name(device), clock_text(device))
+    turn = rotation(device)
+    if turn:  # the natural layout as the rotated display shows it (see emulators.virtual.display)
+        image = image.transpose(_TURNS[turn])
     with _frames_lock:
         _frames[device] = _Frame(sig, image)
     return image
