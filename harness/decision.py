@@ -1,25 +1,33 @@
 """Reading a firmware's decision sign (profile data) from a device, for the notice waits.
 
 A property sign is read with `getprop`; a log sign is the newest decision line in the device log
-since the scenario began; a screen sign is a selector on the current hierarchy. Log and screen
-readers answer the sign's first `locked` / `unlocked` value, or "" while undecided, so the waits in
-harness.notice treat every kind alike. A firmware that shows no sign has no reader: its profile's
-`longest_seconds` is then the settle period of "no notice".
+since the activation began (the caller's mark: a device's log may outlive a reboot or a factory
+reset, and an older decision is not this one); a screen sign is a selector on the current
+hierarchy. Log and screen readers answer the sign's first `locked` / `unlocked` value, `pending`
+while undecided, or "" when the device has no decision service, so the waits in harness.notice
+treat every kind alike. Undecided and "no service" look the same on screen and in a log without a
+decision line; the profile says how to tell them apart (`log.started`: the line an activation began
+with; `service`: the decision service's package, checked with `pm path`). A firmware that shows no
+sign has no reader: its profile's `longest_seconds` is then the settle period of "no notice".
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Protocol
 
 from harness.notice import DecisionReader, dump_nodes, find_node
 from harness.profiles import DecisionSign, LogSign, ScreenSign
-from harness.session import LogMark
+from harness.safe_regex import user_regex
+from harness.session import LogMark, ShellResult
+
+UNDECIDED = "pending"  # what a log or screen reader answers while the device's service decides
 
 
 class SignSource(Protocol):
     def getprop(self, name: str) -> str: ...
+
+    def shell(self, args: list[str], *, timeout: float = 30.0, root: bool = False) -> ShellResult: ...
 
     def logcat_since(self, mark: LogMark) -> str: ...
 
@@ -34,21 +42,41 @@ def decision_reader(sign: DecisionSign | None, device: SignSource,
     if sign.property is not None:
         name = sign.property
         return lambda: device.getprop(name)
+    service = _service_check(sign, device)
     if sign.log is not None:
         log = sign.log
-        return lambda: _from_log(log, device.logcat_since(mark()), sign)
+        return lambda: _from_log(log, device.logcat_since(mark()), sign) or service()
     if sign.screen is not None:
         screen = sign.screen
-        return lambda: _from_screen(screen, device.dump_hierarchy(), sign)
+        return lambda: _from_screen(screen, device.dump_hierarchy(), sign) or service()
     return None
 
 
+def _service_check(sign: DecisionSign, device: SignSource) -> Callable[[], str]:
+    """Undecided or no service, for a device whose sign shows no decision: `pending` when the
+    profile's decision service is installed (asked once: a package does not come and go during a
+    wait), "" when it is not, or when the profile names none."""
+    known: list[str] = []
+
+    def check() -> str:
+        if sign.service is None:
+            return ""
+        if not known:
+            installed = device.shell(["pm", "path", sign.service], timeout=20)
+            known.append(UNDECIDED if installed.ok and "package:" in installed.output else "")
+        return known[0]
+    return check
+
+
 def _from_log(log: LogSign, text: str, sign: DecisionSign) -> str:
+    """The newest decision line's meaning; `pending` when the newest line of interest is `started`."""
     for line in reversed(text.splitlines()):
-        if re.search(log.locked, line):
+        if user_regex(log.locked).search(line):
             return sign.locked[0]
-        if re.search(log.unlocked, line):
+        if user_regex(log.unlocked).search(line):
             return sign.unlocked[0]
+        if log.started is not None and user_regex(log.started).search(line):
+            return UNDECIDED
     return ""
 
 

@@ -62,13 +62,19 @@ class TextPattern(_Frozen):
 
 
 class LogSign(_Frozen):
-    """Decision lines in the device log (`logcat -d`): the newest line matching either regex wins."""
+    """Decision lines in the device log (`logcat -d`): the newest line matching either regex wins.
+
+    `started` is the service's line that an activation began: seen without a decision line after it,
+    the device is undecided (not "no lock service", which looks the same: no decision line at all).
+    """
 
     locked: str
     unlocked: str
+    started: str | None = None
 
     _v_locked = field_validator("locked")(_check_regex)
     _v_unlocked = field_validator("unlocked")(_check_regex)
+    _v_started = field_validator("started")(_check_regex)
 
 
 class ScreenSign(_Frozen):
@@ -84,10 +90,14 @@ class DecisionSign(_Frozen):
     At most one of `property` (a system property and its values), `log` (decision lines in the
     device log) or `screen` (selectors); none of them = the firmware shows no sign, so "no notice"
     is trusted only after `longest_seconds`. With a sign, the wait knows when the decision is in.
-    The reader of a log or screen sign answers ``locked`` / ``unlocked`` / ``""`` (undecided).
+    A log or screen sign shows nothing both while the service decides and on a device without one,
+    so it must say how to tell those apart: `log.started` (the line an activation began with) or
+    `service`, the decision service's package (installed = a decision is coming). The reader then
+    answers ``locked`` / ``unlocked`` / ``pending`` (undecided) / ``""`` (no decision service).
     """
 
     property: str | None = None
+    service: str | None = None
     log: LogSign | None = None
     screen: ScreenSign | None = None
     unlocked: list[str] = Field(default=["unlocked"], min_length=1)  # decided: no lock
@@ -103,6 +113,9 @@ class DecisionSign(_Frozen):
             raise ValueError(f"a decision sign is one of property, log or screen, not {' and '.join(kinds)}")
         if self.property is not None and not {"unlocked", "locked"} <= self.model_fields_set:
             raise ValueError("a property sign lists its `unlocked` and `locked` values")
+        if kinds and kinds[0] != "property" and self.service is None and (self.log is None or self.log.started is None):
+            raise ValueError(f"a {kinds[0]} sign cannot tell 'undecided' from 'no decision service': give `service` "
+                             f"(the decision service's package){' or `log.started`' if kinds[0] == 'log' else ''}")
         return self
 
     def kind(self) -> str:  # a method: the `property` field shadows the builtin in this class

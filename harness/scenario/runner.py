@@ -40,7 +40,7 @@ from harness.errors import (
 from harness.evidence import Evidence
 from harness.notice import NoticeObservation, decision_bound, wait_absent_stable, wait_present
 from harness.profile_match import Choice, ProfileSource
-from harness.profiles import FirmwareProfile, NoticeProfile, wizard_options
+from harness.profiles import DecisionSign, FirmwareProfile, NoticeProfile, wizard_options
 from harness.safe_regex import user_regex
 from harness.scenario.model import (
     ActivateStep,
@@ -177,6 +177,9 @@ class ScenarioRunner:
         self.sim_boot = SimBoot(scenario.steps, ops)  # SIMs as hardware: planned before the first step
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
+        # where the log stood when the last activation began: a log decision sign counts only lines
+        # after it (the device's log may keep an earlier activation's decision across reboots)
+        self.activation_mark: LogMark | None = None
         self.done: list[Step] = []
         # the scenario itself took the device offline (activate offline, airplane on): a decision
         # still pending is then what the product should show, not a lab fault
@@ -325,6 +328,7 @@ class ScenarioRunner:
         self.spoofer = self._new_spoofer()
         self.offline_by_scenario = False
         self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
+        self.activation_mark = None
         self.choice = self.profiles.choose(self.session)
         return {"signal": "device", "facts": self._record_facts()}
 
@@ -333,6 +337,7 @@ class ScenarioRunner:
         methods = [m for m in self.profile.factory_reset if root or not m.root]
         if any(m.root for m in methods):
             self.session.root()
+        self._mark_activation()  # the wiped device's earlier decision may still be in its log
         self.session.reboot_and_wait(trigger=lambda: self._send_factory_reset(methods))
         return {"signal": "factory-reset", "radio": self.spoofer.reapply_radio()}
 
@@ -390,6 +395,7 @@ class ScenarioRunner:
     # --- activation -------------------------------------------------------------------------------
     def _activate(self, step: ActivateStep) -> dict[str, Any]:
         readback: dict[str, Any] = {"signal": "activate"}
+        self._mark_activation()
         self.offline_by_scenario = not step.online
         if not step.online:
             readback["data"] = self.spoofer.mobile_data(False)
@@ -404,13 +410,19 @@ class ScenarioRunner:
         readback["wizard"] = walk.as_dict()
         return readback
 
+    def _mark_activation(self) -> None:
+        """A log decision sign reads from here on: what the device logged before is an older decision."""
+        if self.profile.decision is not None and self.profile.decision.log is not None:
+            self.activation_mark = self.session.log_mark()
+
     # --- verdict ----------------------------------------------------------------------------------
     def _expect(self, step: ExpectStep) -> dict[str, Any]:
         answer = self._ask_oracle() if step.state == "policy" else None
         expected = answer.state if answer is not None else step.state
         notice = self.profile.notice
         timeout = step.timeout if step.timeout is not None else notice.timeout_seconds
-        decision = decision_reader(notice.decision, self.session, lambda: self.mark or LogMark(0, 0))
+        decision = decision_reader(notice.decision, self.session,
+                                   lambda: self.activation_mark or self.mark or LogMark(0, 0))
         if expected == "locked":
             seen = wait_present(self.session, notice, timeout, decision=decision,
                                 undecided_ends=not self.offline_by_scenario)
@@ -451,7 +463,7 @@ class ScenarioRunner:
         if seen.present or not seen.undecided or sign is None or self.offline_by_scenario:
             return
         raise UndecidedDevice(self.session.serial, (
-            f"{where}: not judged: the device stayed undecided ({sign.property}={seen.decision!r}) on the "
+            f"{where}: not judged: the device stayed undecided ({_sign_name(sign)}={seen.decision!r}) on the "
             f"home screen past the profile's decision bound of {decision_bound(sign):.0f}s although the "
             f"scenario has it online: its decision never came (is the activation server reachable?)"))
 
@@ -499,6 +511,13 @@ class ScenarioRunner:
 
     def _new_spoofer(self) -> Spoofer:
         return Spoofer(self.session, self.ops, slots_wanted=self.scenario.device.slots)
+
+
+def _sign_name(sign: DecisionSign) -> str:
+    """The decision sign as a reader of the report knows it: the property, or the kind of sign."""
+    if sign.property is not None:
+        return sign.property
+    return f"{sign.kind()} sign" + (f" of {sign.service}" if sign.service else "")
 
 
 def _default_oracle() -> Oracle:

@@ -98,6 +98,8 @@ def test_profile_errors_name_the_field(tmp_path: Path) -> None:
         "match: [{}]": "a match rule needs props or packages",
         "decision: {property: x}": "lists its `unlocked` and `locked` values",
         "decision: {property: x, log: {locked: a, unlocked: b}}": "not property and log",
+        "decision: {screen: {unlocked: {text: R}}}": "cannot tell 'undecided' from 'no decision service'",
+        "decision: {log: {locked: a, unlocked: b}}": "give `service`.* or `log.started`",
         "capabilities: [rooting]": "unknown capability 'rooting'",
         "build: {}": "a property or a shell command",
     }
@@ -176,8 +178,14 @@ class SignDevice:
     def __init__(self) -> None:
         self.log, self.xml, self.props = "", "<hierarchy/>", {"sys.x": "done"}
 
+        self.packages: set[str] = set()
+
     def getprop(self, name: str) -> str:
         return self.props.get(name, "")
+
+    def shell(self, args: list[str], *, timeout: float = 30.0, root: bool = False) -> ShellResult:
+        found = args[:2] == ["pm", "path"] and args[2] in self.packages
+        return ShellResult(tuple(args), " ".join(args), f"package:/system/{args[2]}.apk" if found else "", 0 if found else 1)
 
     def logcat_since(self, mark: LogMark) -> str:
         return self.log
@@ -189,14 +197,23 @@ class SignDevice:
 def test_decision_signs_of_each_kind(tmp_path: Path) -> None:
     device = SignDevice()
     log = read_profile(write_profile(tmp_path, "log", extra=(
-        "decision: {log: {locked: 'Lock: verdict=LOCKED', unlocked: 'Lock: verdict=OK'}, longest_seconds: 9}\n")))
+        "decision: {log: {locked: 'Lock: verdict=LOCKED', unlocked: 'Lock: verdict=OK', started: 'Lock: asked'},"
+        " longest_seconds: 9}\n")))
     read = decision_reader(log.decision, device, lambda: LogMark(0, 0))
-    assert read is not None and read() == ""
-    device.log = "I Lock: verdict=LOCKED\nI Lock: verdict=OK\n"
+    assert read is not None and read() == ""  # no line at all: no decision service
+    device.log = "I Lock: asked\n"
+    assert read() == "pending"  # it began and has not decided: undecided, not "no service"
+    device.log = "I Lock: verdict=LOCKED\nI Lock: asked\nI Lock: verdict=OK\n"
     assert read() == "unlocked" and log.decision is not None and log.decision.is_final(read())
-    screen = read_profile(write_profile(tmp_path, "screen", extra="decision: {screen: {unlocked: {text: Ready}}}\n"))
+    device.log += "I Lock: asked\n"  # a new activation began: the earlier decision is not this one
+    assert read() == "pending"
+    screen = read_profile(write_profile(tmp_path, "screen", extra=(
+        "decision: {screen: {unlocked: {text: Ready}}, service: com.x.lock}\n")))
     read = decision_reader(screen.decision, device, lambda: LogMark(0, 0))
-    assert read is not None and read() == ""
+    assert read is not None and read() == ""  # the service's package is not installed
+    device.packages.add("com.x.lock")
+    read = decision_reader(screen.decision, device, lambda: LogMark(0, 0))
+    assert read is not None and read() == "pending"
     device.xml = '<hierarchy><node text="Ready"/></hierarchy>'
     assert read() == "unlocked"
     prop = read_profile(write_profile(tmp_path, "prop", extra=(
