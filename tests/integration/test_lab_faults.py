@@ -49,22 +49,26 @@ steps:
 MADRID_NO_RESET = MADRID.replace("  - reset\n", "")
 
 
-@pytest.fixture(scope="module")
-def profiles(tmp_path_factory: pytest.TempPathFactory) -> ProfileSource:
-    """The shipped reference profile with its decision bound cut to 3 s."""
+def fast_profile(tmp_path_factory: pytest.TempPathFactory, family: str) -> ProfileSource:
+    """A shipped profile with its decision bound cut to 3 s."""
     from importlib import resources
 
-    text = resources.files("harness.data.profiles").joinpath("reference.yaml").read_text("utf-8")
+    text = resources.files("harness.data.profiles").joinpath(f"{family}.yaml").read_text("utf-8")
     assert "  longest_seconds: 12\n" in text
-    path = tmp_path_factory.mktemp("profiles") / "reference-fast.yaml"
+    path = tmp_path_factory.mktemp("profiles") / f"{family}-fast.yaml"
     path.write_text(text.replace("  longest_seconds: 12\n", "  longest_seconds: 3\n"))
     return ProfileSource(named=str(path))
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VirtualBackend, DeviceHandle]]:
+def profiles(tmp_path_factory: pytest.TempPathFactory) -> ProfileSource:
+    return fast_profile(tmp_path_factory, "reference")
+
+
+def start_lab(tmp_path_factory: pytest.TempPathFactory,
+              props: tuple[tuple[str, str], ...] = ()) -> Iterator[tuple[VirtualBackend, DeviceHandle]]:
     work = tmp_path_factory.mktemp("faultlab")
-    backend = VirtualBackend(BackendOptions(work_dir=work))
+    backend = VirtualBackend(BackendOptions(work_dir=work, extra_props=props))
     handle = backend.provision(1)[0]
     yield backend, handle
     backend.teardown()
@@ -73,6 +77,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VirtualBacke
     assert pid is None or not _alive(pid), "an activation server (maybe a restarted one) outlived teardown"
     assert not list(work.glob("*/emulator.pid")) or all(
         not _alive(int(p.read_text())) for p in work.glob("*/emulator.pid")), "an emulator outlived teardown"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VirtualBackend, DeviceHandle]]:
+    yield from start_lab(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -90,15 +99,16 @@ def ops(lab_ops: VirtualDeviceOps) -> VirtualDeviceOps:
 
 
 class FaultAt(Evidence):
-    """Injects `fault()` when the step whose title starts with `at` begins."""
+    """Injects `fault()` when the `nth` step whose title starts with `at` begins."""
 
-    def __init__(self, at: str, fault: Callable[[], None]) -> None:
+    def __init__(self, at: str, fault: Callable[[], None], nth: int = 1) -> None:
         super().__init__(use_allure=False)
-        self.at, self.fault, self.fired = at, fault, False
+        self.at, self.fault, self.fired, self.left = at, fault, False, nth
 
     @contextmanager
     def step(self, title: str, params: dict[str, Any] | None = None) -> Iterator[StepRecord]:
-        if title.startswith(self.at) and not self.fired:
+        self.left -= title.startswith(self.at)
+        if title.startswith(self.at) and not self.fired and self.left == 0:
             self.fired = True
             self.fault()
         with super().step(title, params) as record:
@@ -149,6 +159,39 @@ def test_undecided_device_without_the_watch_is_an_infrastructure_error(ops: Virt
     with pytest.raises(UndecidedDevice, match="decision bound"):
         run_scenario(load_text(MADRID)[0], ops.current_session(), ops,
                      FaultAt("activate", kill_activation_server(ops)), profiles=ops.profiles)
+
+
+@pytest.fixture(scope="module")
+def norvik_ops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualDeviceOps]:
+    """The same lab with a Norvik device: its decision is a log line only (no property)."""
+    for backend, handle in start_lab(tmp_path_factory, (("firmware", "norvik"),)):
+        ops = backend.device_ops(handle)
+        ops.profiles = fast_profile(tmp_path_factory, "norvik")  # type: ignore[attr-defined]
+        yield ops
+
+
+@pytest.mark.parametrize("text", [HAVANA, MADRID], ids=["expect-locked", "expect-unlocked"])
+def test_norvik_activation_server_killed_during_activate_is_undecided(norvik_ops: VirtualDeviceOps,
+                                                                      text: str) -> None:
+    # a log-line sign: "activation requested" and no result line after it is undecided, not "no service"
+    norvik_ops.before_scenario()
+    with pytest.raises(InfrastructureError) as info:
+        run(norvik_ops, text, FaultAt("activate", kill_activation_server(norvik_ops)))
+    assert not isinstance(info.value, ProductDefect)
+    assert isinstance(info.value.__context__, UndecidedDevice), info.value.__context__
+    assert "log sign" in str(info.value.__context__) and "'pending'" in str(info.value.__context__)
+    # the next run's decision is its own: the kept log's earlier lines do not count
+    outcome = run(norvik_ops, text)
+    assert outcome.verdict == ("locked" if text is HAVANA else "unlocked")
+
+
+def test_norvik_an_earlier_decision_in_the_kept_log_is_not_this_activations(norvik_ops: VirtualDeviceOps) -> None:
+    # ALLOWED is logged, the factory reset keeps the log; the second activation never gets an answer
+    norvik_ops.before_scenario()  # an earlier test's dead server is brought back first
+    text = MADRID.replace("  - activate\n", "  - activate\n  - factory-reset\n  - activate\n")
+    with pytest.raises(UndecidedDevice, match="decision bound"):
+        run_scenario(load_text(text)[0], norvik_ops.current_session(), norvik_ops,
+                     FaultAt("activate", kill_activation_server(norvik_ops), nth=2), profiles=norvik_ops.profiles)
 
 
 def emulator_pid(ops: VirtualDeviceOps) -> int:
