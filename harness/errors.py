@@ -107,6 +107,11 @@ class ServiceDown(InfrastructureError):
         super().__init__(f"{service}: {detail}")
 
 
+class DeviceUnreplaceable(ServiceDown):
+    """A device that died and could not be replaced: its holder stops taking scenarios, which run on
+    the other devices (under xdist the worker retires and hands its queue back; harness.retire)."""
+
+
 class SpoofMismatch(InfrastructureError):
     """A spoofed signal read back different from what was set: the run cannot be trusted."""
 
@@ -170,6 +175,7 @@ __all__ = [
     "CapabilityMissing",
     "ConsoleError",
     "DeviceError",
+    "DeviceUnreplaceable",
     "HarnessError",
     "InfrastructureError",
     "ProductDefect",

@@ -49,9 +49,11 @@ from typing import Any
 import pytest
 
 from harness import config as config_file
+from harness import retire
 from harness.backends.base import Backend, BackendOptions, DeviceHandle, WatchedLab, load_backend
 from harness.errors import (
     CapabilityMissing,
+    DeviceUnreplaceable,
     HarnessError,
     InfrastructureError,
     ProductDefect,
@@ -378,6 +380,7 @@ class HarnessState:
         self.collect_errors: dict[str, str] = {}
         self.rerunning: set[str] = set()  # nodeids whose current attempt was marked for a rerun
         self.cleaned = False
+        self.retired: str | None = None  # why this worker takes no more scenarios (harness.retire)
 
     # --- devices ---------------------------------------------------------------------------
     def provision(self, count: int) -> DevicePool:
@@ -425,6 +428,11 @@ class HarnessState:
     @pytest.hookimpl(trylast=True)
     def pytest_harness_run_scenario(self, item: pytest.Item, scenario: Any, device: DeviceLease) -> Any:
         return _run_with_runtime(item, scenario, device)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
+        """A retired worker skips what it is still sent: the controller gave it to the others."""
+        return True if self.retired is not None else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -595,7 +603,15 @@ class ControllerHooks:
             self._announced = True
             self.state.collection_done(sum(i.split("::")[0].endswith((".yaml", ".yml")) for i in ids))
 
+    @pytest.hookimpl(tryfirst=True)  # before anyone counts the attempt it turns into a rerun
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        reason = dict(report.user_properties).get(retire.RETIRED)
+        line = retire.hand_back(self.state.config, report, str(reason)) if reason else None
+        if line:
+            self.state.config.pluginmanager.getplugin("terminalreporter").write_line(line, yellow=True)
+
     def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[retire.HANDS_BACK_KEY] = retire.can_hand_back(self.state.config)
         if self.state.pool is not None:
             handle = self.state.pool.lease(node.gateway.id)
             node.workerinput["harness_device"] = handle.to_dict()
@@ -663,7 +679,8 @@ class ScenarioItem(pytest.Item):
         retries = self.config.getoption("retries", 0)
         if retries and plugins.hasplugin("rerunfailures"):
             self.add_marker(pytest.mark.flaky(reruns=retries, only_rerun=[InfrastructureError],
-                                              rerun_except=[ProductDefect, ScenarioFailed, CapabilityMissing]))
+                                              rerun_except=[ProductDefect, ScenarioFailed, CapabilityMissing,
+                                                                DeviceUnreplaceable]))
         limit = self.config.getoption("scenario_timeout", None)
         if limit and plugins.hasplugin("timeout") and self.config.getoption("timeout", None) is None:
             # the call only: the first scenario's setup may boot the device, which is not the scenario's time
@@ -750,6 +767,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if DEVICE_KEY in item.stash:
         report.user_properties.append(("harness.device", item.stash[DEVICE_KEY]))
+    if call.excinfo is not None and isinstance(call.excinfo.value, DeviceUnreplaceable) \
+            and hasattr(item.config, "workerinput") and retire.can_hand_back(item.config):
+        item.config.stash[STATE_KEY].retired = str(call.excinfo.value)  # harness.retire
+        report.user_properties.append((retire.RETIRED, str(call.excinfo.value)))
     if call.excinfo is not None and KIND_KEY in item.stash:
         report.user_properties.append(("harness.kind", item.stash[KIND_KEY]))
         if MESSAGE_KEY in item.stash and not report.skipped:

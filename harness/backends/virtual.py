@@ -41,7 +41,7 @@ from typing import Any
 from harness.backends import health
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.exitproxy import ExitProxyPool
-from harness.errors import ServiceDown
+from harness.errors import DeviceUnreplaceable, ServiceDown
 from harness.scenario.model import SimSpec
 
 READY_LINE = "Boot completed"
@@ -609,7 +609,7 @@ class VirtualDeviceOps:
         brought back (the scenario is then not run on a broken lab).
         """
         if self.lost is not None:  # do not pay another failed boot per scenario
-            raise ServiceDown(f"device {self.handle.serial}", self.lost)
+            raise DeviceUnreplaceable(f"device {self.handle.serial}", self.lost)
         self._revive_adb_server()
         self._revive_activation_server()
         self._revive_device()
@@ -679,7 +679,7 @@ class VirtualDeviceOps:
         except Exception as exc:  # whatever stopped the restart, the device is gone
             self.lost = f"{problem}; it could not be replaced: {exc}"
             self.journal.record(f"device {self.handle.serial}", self.lost)
-            raise ServiceDown(f"device {self.handle.serial}", self.lost) from exc
+            raise DeviceUnreplaceable(f"device {self.handle.serial}", self.lost) from exc
         self.journal.record(f"device {self.handle.serial}", f"{problem}; replaced by a restarted emulator")
 
     def _device_problem(self) -> str | None:
