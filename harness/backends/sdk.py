@@ -50,6 +50,7 @@ import adbutils
 
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.virtual import (
+    DEFAULT_ADB_PORT,
     _install_sigterm,
     _is_zombie,
     _port_free,
@@ -68,7 +69,6 @@ from harness.scenario.model import SimSpec
 from harness.session import DeviceSession
 
 CONSOLE_PORTS = range(5554, 5683, 2)  # the even console ports the SDK emulator accepts
-DEFAULT_ADB_PORT = 5037
 BOOT_TIMEOUT = 300.0  # cold boots take 25 s to 3 min on CI
 START_ATTEMPTS = 3
 EMULATOR_FLAGS = ("-no-window", "-no-audio", "-no-boot-anim", "-no-snapshot")
