@@ -22,10 +22,6 @@ T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 
-# The SDK emulator's own range (5554..5585): other tools on this machine may scan or use it.
-SDK_CONSOLE_RANGE = range(5554, 5586)
-
-
 def adb_path() -> str:
     import adbutils  # type: ignore[import-untyped]
 
@@ -46,26 +42,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def free_console_port(attempts: int = 200) -> int:
-    """An even port N with N and N+1 free, outside the SDK emulator range (so no adb server probes it)."""
-    for _ in range(attempts):
-        port = free_port()
-        if port % 2:
-            port -= 1
-        if port < 1024 or port in SDK_CONSOLE_RANGE or port + 1 in SDK_CONSOLE_RANGE:
-            continue
-        if port_is_free(port) and port_is_free(port + 1):
-            return port
-    raise RuntimeError("no free even port pair found")
+    """An even port N with N and N+1 free, where the harness puts its emulators: outside the adb
+    probe range and the ephemeral range (a restart on N must find it free again)."""
+    from harness.backends.virtual import free_console_port as harness_free_console_port
+
+    return harness_free_console_port(attempts=attempts)
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.05,

@@ -58,6 +58,59 @@ def process_state(pid: int) -> str | None:
         return None
 
 
+def listens_on(pid: int, port: int) -> bool | None:
+    """Whether `pid` or a process it started holds the TCP listener on `port` (Linux /proc); None
+    where /proc cannot tell. A serial is only a port: another lab's emulator that won the port race
+    answers on it too, and must not be taken for ours."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return None
+    sockets = set()
+    for table in tables:
+        try:
+            rows = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()  # sl local rem st ... inode (field 9); 0A = LISTEN
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                sockets.add(f"socket:[{fields[9]}]")
+    if not sockets:
+        return False
+    return any(_holds(candidate, sockets) for candidate in _with_descendants(pid))
+
+
+def _with_descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def _holds(pid: int, sockets: set[str]) -> bool:
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(fd) in sockets:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def pid_from_file(path: Path) -> int | None:
     try:
         return int(path.read_text().strip())

@@ -48,8 +48,10 @@ from pathlib import Path
 
 import adbutils
 
+from harness.backends import health
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle
 from harness.backends.virtual import (
+    DEFAULT_ADB_PORT,
     _install_sigterm,
     _is_zombie,
     _port_free,
@@ -68,7 +70,6 @@ from harness.scenario.model import SimSpec
 from harness.session import DeviceSession
 
 CONSOLE_PORTS = range(5554, 5683, 2)  # the even console ports the SDK emulator accepts
-DEFAULT_ADB_PORT = 5037
 BOOT_TIMEOUT = 300.0  # cold boots take 25 s to 3 min on CI
 START_ATTEMPTS = 3
 EMULATOR_FLAGS = ("-no-window", "-no-audio", "-no-boot-anim", "-no-snapshot")
@@ -278,7 +279,8 @@ class SdkEmulator:
         while time.monotonic() < deadline:
             self._check_alive()
             if self._listed(adb):
-                missing = readiness(session)
+                missing = readiness(session) if self._answers_itself() else [
+                    f"its own console on port {self.handle.console_port} (another emulator holds it)"]
                 if not missing:
                     return
             elif not announced and time.monotonic() > self.started + 5:  # ports outside adb's probe
@@ -287,6 +289,11 @@ class SdkEmulator:
             time.sleep(0.2)
         raise BackendError(f"<Device|{self.handle.serial}> not ready after {timeout:.0f}s, still waiting for: "
                            f"{'; '.join(missing)}; last log lines ({self.log}):\n{_tail(self.log)}")
+
+    def _answers_itself(self) -> bool:
+        """The device listed under our serial is this process, not another lab's emulator that took
+        the port first (this one then exits with 'port taken' and is started on another)."""
+        return health.listens_on(self.proc.pid, int(self.handle.console_port or 0)) is not False
 
     def _check_alive(self) -> None:
         if self.proc.poll() is not None:

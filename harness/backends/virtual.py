@@ -7,7 +7,10 @@ Everything runs on ports the OS picks, so several runs (and several engineers) s
   `ANDROID_ADB_SERVER_PORT=P` so they announce themselves to it (and we announce them ourselves
   with `host:emulator:<adb port>` if they have not after boot, as the SDK emulator would);
 - console ports are free even ports N with N+1 free, outside 5554-5585 so no adb server's default
-  probe ever adopts them;
+  probe ever adopts them, and outside the kernel's ephemeral range: a reset stops the emulator and
+  starts the next one on the same port, and in that window any connect() on the machine may be given
+  N as its local port (Linux hands connect() even ports, bind(0) odd ones), which would keep the
+  device from ever coming back;
 - the console token lives in a private HOME we create (and pre-fill, so concurrent first starts
   cannot race to write different tokens).
 
@@ -23,6 +26,7 @@ import atexit
 import base64
 import ctypes
 import os
+import random
 import re
 import shutil
 import signal
@@ -47,6 +51,9 @@ from harness.scenario.model import SimSpec
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
 RESERVED_CONSOLE_PORTS = range(5554, 5586)
+DEFAULT_ADB_PORT = 5037  # never touched: a developer's own adb server
+CONSOLE_PORT_FLOOR = 20000  # below it sit the fixed ports of common services (5432, 6379, 8080...)
+LOCAL_PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 TOKEN_NAME = ".emulator_console_auth_token"
 ACTIVATION_PIDFILE = "activation-server.pid"
 JOURNAL_NAME = "lab-restarts.log"
@@ -74,11 +81,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def ephemeral_ports() -> range:
+    """The ports the kernel gives connect() and bind(0) (Linux: net.ipv4.ip_local_port_range)."""
+    try:
+        low, high = (int(v) for v in Path(LOCAL_PORT_RANGE).read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 65535  # Linux's default start, up to the BSDs' 49152-65535
+    return range(low, high + 1)
+
+
+def console_port_candidates(ephemeral: range) -> range | list[int]:
+    """Even ports N (N and N+1 outside `ephemeral` and the adb probe range), above the ports fixed
+    services usually take; the whole unprivileged range when that leaves nothing."""
+    avoid = {*RESERVED_CONSOLE_PORTS, DEFAULT_ADB_PORT}
+
+    def usable(floor: int) -> list[int]:
+        return [p for p in range(floor, 65534, 2)
+                if p not in avoid and p + 1 not in avoid and p not in ephemeral and p + 1 not in ephemeral]
+
+    return usable(CONSOLE_PORT_FLOOR) or usable(1024)
+
+
 def free_console_port(taken: set[int] = frozenset(), attempts: int = 200) -> int:  # type: ignore[assignment]
-    """An even port N with N and N+1 free, outside the adb server's emulator probe range."""
+    """An even port N with N and N+1 free, outside the adb server's emulator probe range and outside
+    the ephemeral range (see the module docstring: a restart must find its port still free)."""
+    candidates = console_port_candidates(ephemeral_ports())
+    if not candidates:
+        raise BackendError(f"no console port pair outside the ephemeral port range {LOCAL_PORT_RANGE}; "
+                           "narrow it (sysctl net.ipv4.ip_local_port_range)")
     for _ in range(attempts):
-        port = free_port() & ~1
-        if port in RESERVED_CONSOLE_PORTS or port in taken or port + 1 in taken or port < 1024:
+        port = random.choice(candidates)
+        if port in taken or port + 1 in taken:
             continue
         if _port_free(port) and _port_free(port + 1):
             return port

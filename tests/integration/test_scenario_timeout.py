@@ -12,29 +12,27 @@ import pytest
 
 FREEZER = '''
 import os, signal, threading, time
+from pathlib import Path
 import pytest
 
-def _emulator_pid(console_port):
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                argv = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\\0")
-            except OSError:
-                continue
-            if b"-port" in argv and argv[argv.index(b"-port") + 1] == str(console_port).encode():
-                return int(entry)
-    raise RuntimeError("emulator process not found")
+def freeze(pid):
+    time.sleep(float(os.environ["FREEZE_AFTER"]))
+    os.kill(pid, signal.SIGSTOP)            # the device hangs: every call to it blocks
+    time.sleep(float(os.environ["FROZEN_FOR"]))
+    os.kill(pid, signal.SIGCONT)            # ... and comes back, so the evidence can be read
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_harness_run_scenario(item, scenario, device):
-    pid = _emulator_pid(device.handle.console_port)
-    def freeze():
-        time.sleep(float(os.environ["FREEZE_AFTER"]))
-        os.kill(pid, signal.SIGSTOP)            # the device hangs: every call to it blocks
-        time.sleep(float(os.environ["FROZEN_FOR"]))
-        os.kill(pid, signal.SIGCONT)            # ... and comes back, so the evidence can be read
-    threading.Thread(target=freeze, daemon=True).start()
-    yield
+    # The `sim` step boots the emulator with the card (a new process on the same port): freeze that one,
+    # the device the rest of the scenario talks to.
+    def booted(handle):
+        pid = int((Path(handle.data_dir) / "emulator.pid").read_text())
+        threading.Thread(target=freeze, args=(pid,), daemon=True).start()
+    device.ops.on_restart.append(booted)
+    try:
+        yield
+    finally:
+        device.ops.on_restart.remove(booted)
 '''
 
 SCENARIO = """scenario: First activation in Havana while the device freezes
@@ -48,7 +46,7 @@ steps:
 
 def test_a_stopped_device_times_out_as_a_lab_error_with_evidence(pytester: pytest.Pytester,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FREEZE_AFTER", "1.0")
+    monkeypatch.setenv("FREEZE_AFTER", "0.2")
     monkeypatch.setenv("FROZEN_FOR", "8")
     pytester.makeconftest(FREEZER)
     (pytester.path / "scenarios").mkdir()

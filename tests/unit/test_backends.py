@@ -13,8 +13,10 @@ from harness.backends.base import BackendOptions, DeviceHandle, load_backend
 from harness.backends.virtual import (
     RESERVED_CONSOLE_PORTS,
     VirtualBackend,
+    console_port_candidates,
     emulator_argv,
     emulator_env,
+    ephemeral_ports,
     firmware_under_test,
     free_console_port,
     write_console_token,
@@ -52,6 +54,28 @@ def test_console_port_is_even_free_and_outside_the_adb_probe_range() -> None:
 def test_console_port_avoids_ports_already_given_out() -> None:
     first = free_console_port()
     assert free_console_port({first, first + 1}) not in (first, first + 1)
+
+
+def test_console_port_is_never_one_the_kernel_gives_a_connect() -> None:
+    # A reset restarts the emulator on the same port; an ephemeral console port could meanwhile become
+    # some connect()'s local port (Linux gives connect() even ports), and the device never came back.
+    ephemeral = ephemeral_ports()
+    for _ in range(20):
+        port = free_console_port()
+        assert port not in ephemeral and port + 1 not in ephemeral
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        with socket.create_connection(listener.getsockname()) as conn:
+            assert conn.getsockname()[1] in ephemeral  # the range read is the one the kernel uses
+
+
+def test_console_port_candidates_fall_back_below_the_floor_then_give_up() -> None:
+    assert min(console_port_candidates(range(32768, 61000))) == 20000
+    low = console_port_candidates(range(20000, 65536))
+    assert low and min(low) == 1024 and max(low) < 20000
+    assert not {5036, 5037, *RESERVED_CONSOLE_PORTS} & ({*low} | {p + 1 for p in low})
+    assert not console_port_candidates(range(1024, 65536))
 
 
 def test_emulator_command_line_and_environment(tmp_path: Path) -> None:

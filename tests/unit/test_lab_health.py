@@ -110,3 +110,18 @@ def test_a_device_that_cannot_be_replaced_fails_fast_afterwards(tmp_path: Path, 
         ops.before_scenario()
     assert backend.restarts == 1, "one failed boot, not one per scenario"
     assert any("could not be replaced" in line for line in ops.journal.since(0))
+
+
+def test_listens_on_tells_our_emulator_from_another_on_the_same_port() -> None:
+    with socket.socket() as mine:
+        mine.bind(("127.0.0.1", 0))
+        mine.listen(1)
+        port = mine.getsockname()[1]
+        other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:
+            assert health.listens_on(os.getpid(), port) is True
+            assert health.listens_on(other.pid, port) is False  # up, but not the one on the port
+        finally:
+            other.kill()
+            other.wait()
+    assert health.listens_on(os.getpid(), port) is False  # nobody listens any more
