@@ -29,8 +29,9 @@ def test_shards_partition_the_selection_and_durations_balance_them(tmp_path: Pat
     everything = sorted(n for shard in plain for n in shard)
     assert len(everything) == len(set(everything)) > 20  # disjoint, and the selection is all there
     assert all(abs(len(s) - len(everything) / 3) < 1 for s in plain)
-    durations = tmp_path / "durations.json"  # one long scenario: its shard gets nothing else
-    durations.write_text(json.dumps({nodeid: 30.0 if i == 0 else 1.0 for i, nodeid in enumerate(everything)}))
+    durations = tmp_path / "durations.json"  # one scenario longer than all others together: its shard gets nothing else
+    longest = float(len(everything))
+    durations.write_text(json.dumps({nodeid: longest if i == 0 else 1.0 for i, nodeid in enumerate(everything)}))
     balanced = collect_all(*[("--shard", f"{i}/3", "--shard-durations", str(durations)) for i in (1, 2, 3)])
     assert sorted(n for shard in balanced for n in shard) == everything
     assert [everything[0]] in balanced
