@@ -118,7 +118,9 @@ def lab_profile(folder: Path) -> None:
                 match=[{"props": {"ro.product.brand": "Redmi"},
                         "packages": ["com.android.provision", "com.android.regionlock"]}],
                 decision={"log": {"locked": r"RegionLock: verdict=locked\b",
-                                  "unlocked": r"RegionLock: verdict=activated\b"}, "longest_seconds": 12})
+                                  "unlocked": r"RegionLock: verdict=activated\b",
+                                  # the README's "Activation: request ..." line: a decision is coming
+                                  "started": r"Activation: request sims="}, "longest_seconds": 12})
     data.pop("build")
     folder.mkdir()
     (folder / "lab-redmi.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
