@@ -9,6 +9,7 @@ objects; each worker opens its own adb client and console connection from them.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -67,6 +68,17 @@ class DeviceHandle:
 
     def label(self) -> str:
         return f"{self.serial} ({self.kind}, {self.firmware or 'firmware as found'})"
+
+
+# The build facts every backend reports for a device (Allure environment, `harness devices`).
+BUILD_FACT_PROPS = {"model": "ro.product.model", "manufacturer": "ro.product.manufacturer",
+                    "android": "ro.build.version.release", "sdk": "ro.build.version.sdk",
+                    "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
+
+
+def build_facts(getprop: Callable[[str], str]) -> dict[str, str]:
+    """The device's build facts, one `getprop` per key (few keys)."""
+    return {name: str(getprop(key)) for name, key in BUILD_FACT_PROPS.items()}
 
 
 @runtime_checkable

@@ -49,7 +49,7 @@ from pathlib import Path
 import adbutils
 
 from harness.backends import health
-from harness.backends.base import BackendError, BackendOptions, DeviceHandle
+from harness.backends.base import BackendError, BackendOptions, DeviceHandle, build_facts
 from harness.backends.virtual import (
     DEFAULT_ADB_PORT,
     _install_sigterm,
@@ -481,11 +481,7 @@ class SdkBackend:
         shutil.rmtree(work, ignore_errors=True)
 
     def facts(self, handle: DeviceHandle) -> dict[str, str]:
-        getprop = adb_client(handle).device(handle.serial).getprop
-        keys = {"model": "ro.product.model", "manufacturer": "ro.product.manufacturer",
-                "android": "ro.build.version.release", "sdk": "ro.build.version.sdk",
-                "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
-        facts = {name: str(getprop(key)) for name, key in keys.items()}
+        facts = build_facts(adb_client(handle).device(handle.serial).getprop)
         facts.update(backend="sdk", avd=str(handle.avd))
         return facts
 

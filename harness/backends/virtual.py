@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import health
-from harness.backends.base import BackendError, BackendOptions, DeviceHandle
+from harness.backends.base import BackendError, BackendOptions, DeviceHandle, build_facts
 from harness.backends.exitproxy import ExitProxyPool
 from harness.errors import DeviceUnreplaceable, ServiceDown
 from harness.scenario.model import SimSpec
@@ -374,11 +374,7 @@ class VirtualBackend:
             shutil.rmtree(self._work_dir, ignore_errors=True)
 
     def facts(self, handle: DeviceHandle) -> dict[str, str]:
-        props = _adb_client(handle).device(handle.serial).getprop  # one call per key: few keys
-        keys = {"model": "ro.product.model", "manufacturer": "ro.product.manufacturer",
-                "android": "ro.build.version.release", "sdk": "ro.build.version.sdk",
-                "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
-        facts = {name: str(props(key)) for name, key in keys.items()}
+        facts = build_facts(_adb_client(handle).device(handle.serial).getprop)
         facts.update(backend="virtual", policy=str(handle.firmware))
         return facts
 
