@@ -4,11 +4,13 @@ A property sign is read with `getprop`; a log sign is the newest decision line i
 since the activation began (the caller's mark: a device's log may outlive a reboot or a factory
 reset, and an older decision is not this one); a screen sign is a selector on the current
 hierarchy. Log and screen readers answer the sign's first `locked` / `unlocked` value, `pending`
-while undecided, or "" when the device has no decision service, so the waits in harness.notice
-treat every kind alike. Undecided and "no service" look the same on screen and in a log without a
-decision line; the profile says how to tell them apart (`log.started`: the line an activation began
-with; `service`: the decision service's package, checked with `pm path`). A firmware that shows no
-sign has no reader: its profile's `longest_seconds` is then the settle period of "no notice".
+while undecided, or "" when nothing shows, so the waits in harness.notice treat every kind alike.
+Undecided and "no service" look the same on screen and in a log without a decision line; the
+profile says how to tell them apart (`log.started`: the line an activation began with; `service`:
+the decision service's package, checked with `pm path`). A sign that shows nothing on a device
+whose `service` package is not installed reads `NO_SERVICE`: checked on the device, nothing will
+decide, so "no notice" needs only the settle period, not the decision bound. A firmware that shows
+no sign and names no service has no reader: `longest_seconds` is then the settle period.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from harness.notice import DecisionReader, dump_nodes, find_node
+from harness.notice import NO_SERVICE, DecisionReader, dump_nodes, find_node
 from harness.profiles import DecisionSign, LogSign, ScreenSign
 from harness.safe_regex import user_regex
 from harness.session import LogMark, ShellResult
@@ -39,31 +41,35 @@ def decision_reader(sign: DecisionSign | None, device: SignSource,
     """A reader for `sign` on `device`; None when the firmware shows no sign."""
     if sign is None:
         return None
+    service = _service_check(sign, device)
     if sign.property is not None:
         name = sign.property
-        return lambda: device.getprop(name)
-    service = _service_check(sign, device)
+        return lambda: device.getprop(name) or service()
     if sign.log is not None:
         log = sign.log
         return lambda: _from_log(log, device.logcat_since(mark()), sign) or service()
     if sign.screen is not None:
         screen = sign.screen
         return lambda: _from_screen(screen, device.dump_hierarchy(), sign) or service()
-    return None
+    return service if sign.service is not None else None
 
 
 def _service_check(sign: DecisionSign, device: SignSource) -> Callable[[], str]:
-    """Undecided or no service, for a device whose sign shows no decision: `pending` when the
-    profile's decision service is installed (asked once: a package does not come and go during a
-    wait), "" when it is not, or when the profile names none."""
+    """What a sign that shows nothing means, from the profile's decision service: `NO_SERVICE` when
+    its package is not installed; when it is, `pending` if only the package can tell that a decision
+    is coming (a screen sign, a log sign without `started`), else "" (the sign itself says when one
+    is). "" when the profile names no service. `pm path` is asked once: a package does not come and
+    go during a wait."""
     known: list[str] = []
+    tells_undecided = sign.kind() in ("log", "screen") and not (sign.log is not None and sign.log.started)
 
     def check() -> str:
         if sign.service is None:
             return ""
         if not known:
             installed = device.shell(["pm", "path", sign.service], timeout=20)
-            known.append(UNDECIDED if installed.ok and "package:" in installed.output else "")
+            present = installed.ok and "package:" in installed.output
+            known.append((UNDECIDED if tells_undecided else "") if present else NO_SERVICE)
         return known[0]
     return check
 
@@ -90,7 +96,8 @@ def _from_screen(screen: ScreenSign, xml: str, sign: DecisionSign) -> str:
 
 
 def settle_without_sign(sign: DecisionSign | None, settle: float) -> float:
-    """The no-notice settle period: a firmware without a readable sign is given its longest decision."""
-    if sign is not None and sign.kind() == "none":
+    """The no-notice settle period: a firmware without a readable sign is given its longest decision
+    (one that names its service gets a reader instead, and the wait stretches only while it is there)."""
+    if sign is not None and sign.kind() == "none" and sign.service is None:
         return max(settle, sign.undecided_settle_seconds)
     return settle

@@ -182,18 +182,24 @@ def _observation(state: ScreenState, profile: NoticeProfile, checks: int, starte
 
 
 DecisionReader = Callable[[], str]  # reads the profile's decision property from the device
-DecisionState = Literal["unlocked", "locked", "undecided", "absent"]
+DecisionState = Literal["unlocked", "locked", "undecided", "absent", "no-service"]
+# what a decision reader answers when the device was checked and has no decision service (the
+# profile's `service` package is not installed): "no notice" is then final, nothing will decide
+NO_SERVICE = "(no decision service)"
 
 
 def decision_state(sign: DecisionSign | None, value: str | None) -> DecisionState | None:
     """What a read decision sign means; None when there is no sign or it was not read.
 
-    An empty value is "absent": the device has no lock service to decide (a custom ROM), which is
-    no more a lab fault than a firmware without a sign. Any other value that is not a decision is
-    "undecided" (e.g. `pending`).
+    An empty value is "absent": the device shows no decision, which is no more a lab fault than a
+    firmware without a sign, but a decision may still come (it is waited for up to the bound).
+    `NO_SERVICE` is "no-service": checked on the device, there is nothing to decide (a custom ROM).
+    Any other value that is not a decision is "undecided" (e.g. `pending`).
     """
     if sign is None or value is None:
         return None
+    if value == NO_SERVICE:
+        return "no-service"
     if value in sign.unlocked:
         return "unlocked"
     if value in sign.locked:
@@ -233,7 +239,9 @@ def wait_present(session: ScreenSource, profile: NoticeProfile, timeout: float,
         now = w.clock()
         value = _read_decision(state, decision)
         meaning = decision_state(sign, value)
-        unlocked_since = (unlocked_since if unlocked_since is not None else now) if meaning == "unlocked" else None
+        # decided "unlocked", or no service to decide: after the settle period the notice is not coming
+        unlocked_since = (unlocked_since if unlocked_since is not None else now) \
+            if meaning in ("unlocked", "no-service") else None
         undecided_since = (undecided_since if undecided_since is not None else now) \
             if meaning == "undecided" else None
         gave_up = (unlocked_since is not None and now - unlocked_since >= profile.settle_seconds) or (
@@ -273,7 +281,10 @@ def wait_absent_stable(session: ScreenSource, profile: NoticeProfile, settle: fl
             stable_checks += 1
             value = _read_decision(state, decision)
             meaning = decision_state(sign, value)
-            needed = settle if sign is None or meaning == "unlocked" else max(settle, decision_bound(sign))
+            # the decision bound is waited only while a decision may still come (honest settle,
+            # docs/profiles.md): not once it is in, nor on a device checked to have no service
+            needed = settle if sign is None or meaning in ("unlocked", "no-service") \
+                else max(settle, decision_bound(sign))
             # decided "locked": the notice must follow; wait for it (or the timeout) instead
             if meaning != "locked" and now - stable_since >= needed and stable_checks >= min_checks:
                 return _observation(state, profile, checks, started, now, value)

@@ -10,6 +10,7 @@ import pytest
 
 from harness.errors import DeviceError
 from harness.notice import (
+    NO_SERVICE,
     Waiter,
     decision_state,
     match_locale,
@@ -208,6 +209,26 @@ def test_absent_settles_quickly_once_decided_unlocked() -> None:
     seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(),
                               decision=decisions(ui, ["pending", "activated"]))
     assert seen.home and seen.decision == "activated" and 3 <= seen.elapsed < 6
+
+
+def test_the_settle_rule_waits_the_bound_only_while_a_decision_may_come() -> None:
+    # issue 12 item 3: nothing shown on a device that may still decide -> the bound; on one checked
+    # to have no decision service -> the settle period alone (nothing will decide)
+    bound = PROFILE.decision.undecided_settle_seconds if PROFILE.decision else 0
+    ui = FakeUI([HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(), decision=decisions(ui, [""]))
+    assert seen.decision_state == "absent" and seen.elapsed >= bound
+    ui = FakeUI([HOME])
+    seen = wait_absent_stable(ui, PROFILE, settle=3, timeout=60, waiter=ui.waiter(),
+                              decision=decisions(ui, [NO_SERVICE]))
+    assert seen.home and not seen.present and seen.decision_state == "no-service"
+    assert 3 <= seen.elapsed < 6 and not seen.undecided
+
+
+def test_present_gives_up_after_the_settle_on_a_device_without_a_decision_service() -> None:
+    ui = FakeUI([HOME])
+    seen = wait_present(ui, PROFILE, timeout=60, waiter=ui.waiter(), decision=decisions(ui, [NO_SERVICE]))
+    assert not seen.present and seen.home and seen.decision_state == "no-service" and 3 <= seen.elapsed < 6
 
 
 def test_a_slow_lock_decision_is_not_mistaken_for_unlocked() -> None:

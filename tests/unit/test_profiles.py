@@ -9,6 +9,7 @@ import pytest
 
 from harness.decision import decision_reader, settle_without_sign
 from harness.errors import ProfileError
+from harness.notice import NO_SERVICE
 from harness.profile_match import NoProfile, ProfileSource, RecognitionFacts, select
 from harness.profiles import load_profile, read_profile, shipped_profiles, wizard_options
 from harness.session import LogMark, ShellResult
@@ -210,7 +211,7 @@ def test_decision_signs_of_each_kind(tmp_path: Path) -> None:
     screen = read_profile(write_profile(tmp_path, "screen", extra=(
         "decision: {screen: {unlocked: {text: Ready}}, service: com.x.lock}\n")))
     read = decision_reader(screen.decision, device, lambda: LogMark(0, 0))
-    assert read is not None and read() == ""  # the service's package is not installed
+    assert read is not None and read() == NO_SERVICE  # the service's package is not installed
     device.packages.add("com.x.lock")
     read = decision_reader(screen.decision, device, lambda: LogMark(0, 0))
     assert read is not None and read() == "pending"
@@ -223,3 +224,24 @@ def test_decision_signs_of_each_kind(tmp_path: Path) -> None:
     none = read_profile(write_profile(tmp_path, "none", extra="decision: {longest_seconds: 20}\n"))
     assert decision_reader(none.decision, device, lambda: LogMark(0, 0)) is None
     assert settle_without_sign(none.decision, 3) == 20 and settle_without_sign(prop.decision, 3) == 3
+
+
+@pytest.mark.parametrize("sign", [
+    "{property: sys.x, unlocked: [done], locked: [lock], service: com.x.lock}",
+    "{log: {locked: 'Lock: LOCKED', unlocked: 'Lock: OK', started: 'Lock: asked'}, service: com.x.lock}",
+    "{service: com.x.lock, longest_seconds: 20}",
+])
+def test_a_sign_showing_nothing_is_no_service_only_when_checked_on_the_device(tmp_path: Path, sign: str) -> None:
+    """Installed: "" (the sign itself says when a decision comes, so the bound is waited);
+    not installed: NO_SERVICE (the settle period alone). `pm path` is asked once per reader."""
+    profile = read_profile(write_profile(tmp_path, "svc", extra=f"decision: {sign}\n"))
+    device = SignDevice()
+    device.props.clear()
+    device.packages.add("com.x.lock")
+    read = decision_reader(profile.decision, device, lambda: LogMark(0, 0))
+    assert read is not None and read() == ""
+    device.packages.clear()
+    assert read() == ""  # asked once: a package does not come and go during a wait
+    read = decision_reader(profile.decision, device, lambda: LogMark(0, 0))
+    assert read is not None and read() == NO_SERVICE
+    assert settle_without_sign(profile.decision, 3) == 3  # a named service gets a reader, not a stretch

@@ -41,13 +41,16 @@ class ReferenceFirmware(SystemFirmware):
         return identity.profile_named(name)
 
     def system_packages(self) -> list[Package]:
-        """The image's own apps, with their manifests' versions."""
-        return [Package(name, path, code, system=True, version_name=version) for name, path, code, version in (
+        """The image's own apps, with their manifests' versions; a build without the activation
+        service (a custom ROM) ships without its app, as a ROM built without the vendor's code does."""
+        apps = [
             (WIZARD_COMPONENT.split("/")[0], "/system/priv-app/Provision/Provision.apk", 31, "12"),
             (HOME_COMPONENT.split("/")[0], "/system/system_ext/priv-app/Launcher3QuickStep/Launcher3QuickStep.apk",
              31, "12"),
-            (NOTICE_COMPONENT.split("/")[0], "/system/priv-app/RegionLock/RegionLock.apk", 1, "1.0"),
-        )]
+        ]
+        if self.policy.service:
+            apps.append((NOTICE_COMPONENT.split("/")[0], "/system/priv-app/RegionLock/RegionLock.apk", 1, "1.0"))
+        return [Package(name, path, code, system=True, version_name=version) for name, path, code, version in apps]
 
     def factory_reset(self) -> None:
         self.device.log.i("RegionLock", "factory reset: /data wiped")

@@ -59,10 +59,11 @@ class NorvikFirmware(SystemFirmware):
     def system_packages(self) -> list[Package]:
         """The image's own apps (pm list packages), with their manifests' versions: how a harness
         recognises this family."""
-        return [Package(name, path, 42, system=True, version_name="4.2.1") for name, path in (
-            (screens.OOBE, "/system/priv-app/NorvikOobe/NorvikOobe.apk"),
-            (screens.LAUNCHER, "/system/priv-app/NorvikHome/NorvikHome.apk"),
-            (screens.GUARD, "/system/priv-app/NorvikGuard/NorvikGuard.apk"))]
+        apps = [(screens.OOBE, "/system/priv-app/NorvikOobe/NorvikOobe.apk"),
+                (screens.LAUNCHER, "/system/priv-app/NorvikHome/NorvikHome.apk")]
+        if self.policy.service:  # a custom ROM is built without the restriction service
+            apps.append((screens.GUARD, "/system/priv-app/NorvikGuard/NorvikGuard.apk"))
+        return [Package(name, path, 42, system=True, version_name="4.2.1") for name, path in apps]
 
     def device_profile(self, name: str) -> identity.DeviceProfile:
         try:
