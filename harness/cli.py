@@ -163,7 +163,7 @@ RUN_HELP = """Run scenarios on devices (pytest underneath) and print a summary.
 
 Every argument is pytest's: paths, -n N / -n auto, -k, -m, --lf, -x, --maxfail N, --junitxml FILE,
 --reruns N, and the harness plugin's --backend, --devices, --serial, --policy, --exit-proxy,
---retries, --scenario-timeout, --allow-all-skipped (`pytest --help`, section "regionlock harness").
+--retries, --scenario-timeout, --allow-all-skipped, --no-snapshot-resets, --no-prefix-sharing (`pytest --help`, section "regionlock harness").
 Defaults come from [tool.regionlock] / harness.toml. Results go to harness-runs/<run>/ unless
 --alluredir is given. Exit: 0 passed, 1 product failure, 8 lab failure only, 9 all skipped,
 2-5 pytest's (2: a scenario file did not load), 128+N when stopped by signal N."""

@@ -44,7 +44,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -73,6 +73,9 @@ from harness.outcomes import (
 from harness.pool import DevicePool, devices_needed
 from harness.redact import install_log_redaction, redact
 from harness.scenario_files import in_scope, is_scenario_file, iter_scenario_files, not_collected
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.resets import SnapshotResets
 
 # --------------------------------------------------------------------------------------------
 # Hook specifications
@@ -138,6 +141,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scenario-timeout", type=_seconds, default=600.0, metavar="SECONDS",
                     help="a scenario still running after this long is stopped as an infrastructure error "
                          "(default 600; pytest-timeout, signal method)")
+    group.addoption("--no-snapshot-resets", dest="no_snapshot_resets", action="store_true", default=False,
+                    help="every `reset` is a cold boot (default: the device kind's factory snapshot is "
+                         "loaded where the emulator console keeps one; harness/resets.py)")
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
@@ -328,6 +334,7 @@ class DeviceLease:
     handle: DeviceHandle
     backend: Backend
     _ops: Any = None
+    _snapshots: SnapshotResets | None = None
 
     @property
     def ops(self) -> Any:
@@ -340,6 +347,14 @@ class DeviceLease:
 
     def _restarted(self, handle: DeviceHandle) -> None:
         self.handle = handle
+
+    def snapshots(self, enabled: bool) -> SnapshotResets:
+        """The device's factory snapshot book (harness.resets), kept across its scenarios."""
+        from harness.resets import SnapshotResets  # the runtime's: not loaded at plugin import
+
+        if self._snapshots is None:
+            self._snapshots = SnapshotResets.for_ops(self.ops, enabled)
+        return self._snapshots
 
 
 @dataclass
@@ -819,7 +834,8 @@ def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> 
         mark = watch.before_scenario() if watch is not None else 0
         try:
             outcome = run_scenario(scenario, ops.current_session(), ops, evidence,
-                                   profiles=profile_source(item.config))
+                                   profiles=profile_source(item.config),
+                                   snapshots=device.snapshots(not item.config.getoption("no_snapshot_resets")))
         except BaseException as exc:
             if watch is not None and isinstance(exc, Exception):
                 watch.after_scenario(mark)  # a lab outage outranks whatever the scenario said

@@ -41,6 +41,7 @@ SU_FORMS = (("su", "-c"), ("su", "0", "sh", "-c"))
 ADB_CALL_DEADLINE = 30.0  # seconds any one adb server exchange may take
 HUNG_DEVICE_DEADLINE = 3.0  # per call, once a device has been seen hung
 LONGEST_DEVICE_CALL = 120.0  # a device call asking for more than this gets the session's deadline
+SNAPSHOT_TIMEOUT = 120.0  # an `avd snapshot save|load` of a large AVD on a slow disk
 
 
 class DeviceKind(Enum):
@@ -178,6 +179,14 @@ class ServiceManager:
 # ---------------------------------------------------------------------------------------------
 # What only a backend can do
 # ---------------------------------------------------------------------------------------------
+
+class SnapshotRefused(DeviceError):
+    """The emulator console refused a snapshot command (`-read-only`, no room, unknown name...)."""
+
+    def __init__(self, serial: str | None, command: str, reason: str) -> None:
+        super().__init__(serial, f"`{command}` refused: {reason}")
+        self.reason = reason
+
 
 class DeviceOps(Protocol):
     """What only the backend can do to a device (implemented by the backend engineer)."""
@@ -471,6 +480,29 @@ class DeviceSession:
         if marked:  # volatile props are gone after a reboot: that is the proof of a new boot
             return props.get("debug.harness.boot") != marker
         return time.monotonic() - started > 2.0  # no marker: give the old boot time to go down
+
+    # --- snapshots (the console's `avd snapshot`, harness.resets) ---------------------------------
+    def snapshot_save(self, name: str, timeout: float = SNAPSHOT_TIMEOUT) -> None:
+        """`avd snapshot save NAME`; SnapshotRefused with the console's own reason on `KO`."""
+        reply = self.console.request(f"avd snapshot save {name}", timeout)
+        if not reply.ok:
+            raise SnapshotRefused(self.serial, f"avd snapshot save {name}", reply.reason or reply.text())
+
+    def snapshot_load(self, name: str, timeout: float = SNAPSHOT_TIMEOUT) -> None:
+        """`avd snapshot load NAME`, then wait until the device answers as booted again.
+
+        The loaded state is a running system: what this session knew of the one before (root,
+        uiautomator2, forwarded services) is stale, so it is dropped and started again."""
+        running = self.services.stop_all()
+        reply = self.console.request(f"avd snapshot load {name}", timeout)
+        if not reply.ok:
+            raise SnapshotRefused(self.serial, f"avd snapshot load {name}", reply.reason or reply.text())
+        self._forget_connection_state()
+        self.wait_online(timeout)
+        self.wait_boot_completed(timeout)
+        self.services.start(running)
+        for callback in list(self.on_reboot):
+            callback()
 
     def _forget_connection_state(self) -> None:
         self._is_root = False

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from harness.errors import SpoofMismatch
+from harness.resets import BootKind, ResetRecord, SnapshotResets, cold_boot_record
 from harness.scenario.model import DeviceHints, SimSpec
-from harness.session import DeviceKind, DeviceOps, DeviceSession
+from harness.session import DeviceKind, DeviceOps, DeviceSession, SnapshotRefused
 from harness.spoof import Spoofer
 
 SimStrategy = Literal["icc-profile", "setprop-root"]
@@ -107,10 +108,12 @@ def sim_strategy(ops: DeviceOps | SimHardwareOps, kind: DeviceKind) -> SimStrate
 class SimBoot:
     """The runner's SIM seam: resets and `sim` steps go through here (see the module doc)."""
 
-    def __init__(self, steps: Sequence[Any], ops: DeviceOps) -> None:
+    def __init__(self, steps: Sequence[Any], ops: DeviceOps, snapshots: SnapshotResets | None = None) -> None:
         self.plan = plan_sim_boots(steps)
         self.ops = ops
+        self.snapshots = snapshots or SnapshotResets(None, "no snapshot book was given for this device")
         self.proxied: dict[int, tuple[str | None, str]] = {}  # ip step index -> (country, proxy) booted with
+        self.last_reset: ResetRecord | None = None
 
     def hardware(self, session: DeviceSession) -> SimHardwareOps | None:
         ops = self.ops
@@ -119,15 +122,33 @@ class SimBoot:
         return None
 
     def reset(self, session: DeviceSession, index: int, hints: DeviceHints) -> DeviceSession:
+        """A factory-fresh device of the scenario's boot kind: the kind's factory snapshot loaded
+        where there is one (harness.resets), else a cold boot (whose snapshot is then saved)."""
         sims = self.plan.boot_sims.get(index, ())
         ip_step, country = self.plan.boot_ip.get(index, (None, None))
         proxy = self.ops.proxy_for_country(country) if country is not None else None
         hardware = self.hardware(session) if sims or proxy else None
-        if hardware is None:
-            return self.ops.fresh_device(session, hints.firmware, hints.profile, hints.slots)
-        if ip_step is not None and proxy is not None:
+        if hardware is not None and ip_step is not None and proxy is not None:
             self.proxied[ip_step] = (country, proxy)
-        return hardware.fresh_device_with_sims(session, hints.firmware, hints.profile, hints.slots, sims, proxy)
+        kind = BootKind(hints.firmware, hints.profile, hints.slots, sims if hardware else (),
+                        proxy if hardware else None)
+        why = self.snapshots.why_not(session, kind)
+        if why is None:
+            try:
+                self.last_reset = self.snapshots.load(session)
+                return session
+            except SnapshotRefused as exc:
+                why = f"the snapshot load was refused ({exc.reason})"
+
+        def boot() -> DeviceSession:
+            if hardware is None:
+                return self.ops.fresh_device(session, hints.firmware, hints.profile, hints.slots)
+            return hardware.fresh_device_with_sims(session, hints.firmware, hints.profile, hints.slots, sims, proxy)
+
+        session, record = cold_boot_record(why, boot)
+        self.snapshots.cold_booted(session, kind, record)
+        self.last_reset = record
+        return session
 
     def ip(self, spoofer: Spoofer, index: int, country: str | None) -> dict[str, Any]:
         """The `ip` step: already the emulator's `-http-proxy` since the reset, or the guest's proxy setting."""

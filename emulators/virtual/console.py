@@ -193,6 +193,7 @@ HELP_ALL = [
     ("sensor", "manage emulator sensors"),
     ("ping", "check if the emulator is alive"),
     ("auth", "user authentication for the emulator console"),
+    ("identity", "virtual emulator only: give the device a new hardware identity"),
 ]
 COMMAND_HELP = {
     "geo": "allows you to change Geo-related settings, or to send GPS NMEA sentences\n\n"
@@ -695,6 +696,24 @@ def cmd_sensor(session: ConsoleSession, args: list[str]) -> str:
     return _sub(args, {"status": status, "get": get, "set": set_})
 
 
+# --------------------------------------------------------------------------------------------
+# identity (virtual-only: an SDK emulator has no such command; see the emulator README)
+# --------------------------------------------------------------------------------------------
+
+def cmd_identity(session: ConsoleSession, args: list[str]) -> str:
+    """`identity new`: new IMEIs and serial, as if the instance were another phone of the same
+    model. A lab restoring one factory snapshot many times needs it: the activation server keys its
+    memory on the IMEI, so every restored device would otherwise be the same, already known phone."""
+    def new(_: list[str]) -> str:
+        try:
+            imeis = session.device.firmware.renew_identity()
+        except DeviceError as error:
+            raise CommandError(str(error)) from None
+        return _ok("\n".join(f"imei{slot} {imei}" for slot, imei in enumerate(imeis)))
+
+    return _sub(args, {"new": new})
+
+
 PRE_AUTH_COMMANDS: dict[str, Handler] = {
     "help": cmd_help, "h": cmd_help, "?": cmd_help, "ping": cmd_ping, "avd": cmd_avd,
     "auth": cmd_auth, "quit": cmd_quit, "exit": cmd_quit,
@@ -702,4 +721,5 @@ PRE_AUTH_COMMANDS: dict[str, Handler] = {
 COMMANDS: dict[str, Handler] = {
     **PRE_AUTH_COMMANDS, "kill": cmd_kill, "geo": cmd_geo, "gsm": cmd_gsm, "network": cmd_network,
     "power": cmd_power, "sms": cmd_sms, "rotate": cmd_rotate, "sensor": cmd_sensor,
+    "identity": cmd_identity,
 }

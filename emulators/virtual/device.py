@@ -442,6 +442,14 @@ class Firmware:
         """
         self.boot()
 
+    def snapshot_load_delay(self) -> float:
+        """Seconds an `avd snapshot load` takes on this device (the timing profile's), 0 by default."""
+        return 0.0
+
+    def renew_identity(self) -> tuple[str, ...]:
+        """Virtual-only (emulator README): give the device new IMEIs and serial; returns the IMEIs."""
+        raise DeviceError("this firmware has no hardware identity to renew")
+
     def on_prop_changed(self, key: str, value: str) -> None: ...
 
     def on_setting_changed(self, ns: str, key: str, value: str | None) -> None: ...

@@ -98,6 +98,7 @@ class SnapshotStore:
         state = json.loads((folder / STATE_FILE).read_text())
         device = self.device
         device.firmware.shutdown()
+        time.sleep(device.firmware.snapshot_load_delay())  # the VM is paused while its state is read back
         with device.lock:
             self._replace_data(folder / DATA_FOLDER, device.config.data_dir)
             self._restore_state(state)

@@ -66,6 +66,7 @@ from harness.backends.virtual import (
 from harness.console import ConsoleClient
 from harness.errors import CapabilityMissing, DeviceError, HarnessError
 from harness.iccprofile import MODEM_DIR, write_modem_files
+from harness.resets import IdentityReport
 from harness.scenario.model import SimSpec
 from harness.session import DeviceSession
 
@@ -671,6 +672,13 @@ class SdkDeviceOps:
     def reboot_with_sims(self, session: DeviceSession, sims: tuple[SimSpec, ...]) -> DeviceSession:
         self._close(session)
         return self._now(self.backend.reboot(self.handle, sims))
+
+    def renew_identity(self, session: DeviceSession) -> IdentityReport:
+        """An SDK emulator cannot change its identity after a load: the console has no command for
+        it, and the IMEI, serial and Android ID are the ones the snapshot saved (those a cold boot
+        of this AVD copy gave it)."""
+        return IdentityReport(False, "kept: an SDK emulator's IMEI, serial and Android ID after a snapshot load "
+                                     "are those saved in the snapshot (the console cannot change them)")
 
     def sim_profile_supported(self) -> bool:
         """API 31+ images read the SIM from the modem simulator's ICC profile; older ones have a fixed one."""

@@ -40,13 +40,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.backends import health
 from harness.backends.base import BackendError, BackendOptions, DeviceHandle, build_facts
 from harness.backends.exitproxy import ExitProxyPool
 from harness.errors import DeviceUnreplaceable, ServiceDown
+from harness.resets import IdentityReport
 from harness.scenario.model import SimSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.session import DeviceSession
 
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
@@ -620,6 +624,13 @@ class VirtualDeviceOps:
 
     def reboot_with_sims(self, session: Any, sims: tuple[SimSpec, ...]) -> Any:
         return self._restarted(session, fresh=False, props={}, sims=sims)
+
+    def renew_identity(self, session: DeviceSession) -> IdentityReport:
+        """The virtual emulator's own console command `identity new` (a virtual-only affordance, see
+        emulators/virtual/README.md): new IMEIs and serial after a snapshot load, as a new phone."""
+        lines = session.console_command("identity new")
+        imeis = [line.split()[-1] for line in lines if line.startswith("imei")]
+        return IdentityReport(True, f"new IMEI(s) {', '.join(imeis)} (console `identity new`)")
 
     # --- the lab around this device (harness.backends.health) -------------------------------
     @property

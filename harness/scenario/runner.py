@@ -41,6 +41,7 @@ from harness.evidence import Evidence
 from harness.notice import NoticeObservation, decision_bound, wait_absent_stable, wait_present
 from harness.profile_match import Choice, ProfileSource
 from harness.profiles import DecisionSign, FirmwareProfile, NoticeProfile, wizard_options
+from harness.resets import SnapshotResets
 from harness.safe_regex import user_regex
 from harness.scenario.model import (
     ActivateStep,
@@ -154,18 +155,22 @@ class Outcome:
 
 
 def run_scenario(scenario: Scenario, session: DeviceSession, device_ops: DeviceOps, evidence: Evidence,
-                 *, profiles: ProfileSource | None = None, oracle: Oracle | None = None) -> Outcome:
+                 *, profiles: ProfileSource | None = None, oracle: Oracle | None = None,
+                 snapshots: SnapshotResets | None = None) -> Outcome:
     """Execute `scenario` on `session`; raise VerdictMismatch on a wrong verdict (see module doc).
 
     `profiles` picks the device's firmware profile (default: the shipped ones, matched by facts).
+    `snapshots`: the device's factory snapshot book (harness.resets); without one every reset is a
+    cold boot.
     """
-    runner = ScenarioRunner(scenario, session, device_ops, evidence, profiles or ProfileSource(), oracle)
+    runner = ScenarioRunner(scenario, session, device_ops, evidence, profiles or ProfileSource(), oracle,
+                            snapshots)
     return runner.run()
 
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, session: DeviceSession, ops: DeviceOps, evidence: Evidence,
-                 profiles: ProfileSource, oracle: Oracle | None) -> None:
+                 profiles: ProfileSource, oracle: Oracle | None, snapshots: SnapshotResets | None = None) -> None:
         self.scenario = scenario
         self.session = session
         self.ops = ops
@@ -174,7 +179,7 @@ class ScenarioRunner:
         self.choice: Choice | None = None
         self.oracle = oracle
         self.spoofer = self._new_spoofer()
-        self.sim_boot = SimBoot(scenario.steps, ops)  # SIMs as hardware: planned before the first step
+        self.sim_boot = SimBoot(scenario.steps, ops, snapshots)  # SIMs as hardware: planned before the first step
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
         # where the log stood when the last activation began: a log decision sign counts only lines
@@ -325,12 +330,18 @@ class ScenarioRunner:
     def _reset(self, _: Any) -> dict[str, Any]:
         hints = self.scenario.device
         self.session = self.sim_boot.reset(self.session, len(self.done), hints)
+        record = self.sim_boot.last_reset
         self.spoofer = self._new_spoofer()
         self.offline_by_scenario = False
-        self.mark = LogMark(0, 0)  # a new device: its whole log belongs to this scenario
+        # a cold-booted device's whole log belongs to this scenario; a loaded one's older lines do not
+        self.mark = self.session.log_mark() if record is not None and record.how == "snapshot" else LogMark(0, 0)
         self.activation_mark = None
         self.choice = self.profiles.choose(self.session)
-        return {"signal": "device", "facts": self._record_facts()}
+        readback: dict[str, Any] = {"signal": "device"}
+        if record is not None:
+            readback["reset"] = record.as_dict()
+        readback["facts"] = self._record_facts()
+        return readback
 
     def _factory_reset(self, _: Any) -> dict[str, Any]:
         root = self.session.facts.root is not None

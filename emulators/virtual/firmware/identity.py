@@ -108,6 +108,12 @@ def load_identity(path: Path, profile: DeviceProfile, slots: int) -> Identity:
     return Identity(tuple(imeis[:slots]), serial)
 
 
+def renew_identity(path: Path, profile: DeviceProfile, slots: int) -> Identity:
+    """New IMEIs and serial for the instance (the virtual emulator's `identity new`), kept in `path`."""
+    path.unlink(missing_ok=True)
+    return load_identity(path, profile, slots)
+
+
 def dumpsys_iphonesubinfo(identity: Identity) -> str:
     lines = ["Phone Subscriber Info:", "  Phone Type = GSM"]
     lines += [f"  Device ID (IMEI) slot {i}: {imei}" for i, imei in enumerate(identity.imeis)]

@@ -123,7 +123,8 @@ class SystemFirmware(Firmware):
         return None
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def boot(self) -> None:
+    def boot(self, delay: float | None = None) -> None:
+        """`delay`: seconds until boot completes; None draws the timing profile's boot time."""
         device = self.device
         with self.lock:
             self.generation += 1
@@ -145,7 +146,8 @@ class SystemFirmware(Firmware):
         self.publish_radio()
         device.props.set("init.svc.bootanim", "running")
         self.log_started()
-        delay = self.timing.boot_delay()
+        if delay is None:
+            delay = self.timing.boot_delay()
         if delay <= 0:
             self._finish_boot(generation)
         else:
@@ -169,7 +171,17 @@ class SystemFirmware(Firmware):
         self.device.notify_ui()
 
     def on_snapshot_loaded(self) -> None:
-        self.boot()
+        # the loaded state is a booted system: the load itself took the time (snapshot_load_delay)
+        self.boot(delay=0.0)
+
+    def snapshot_load_delay(self) -> float:
+        return self.timing.snapshot_delay()
+
+    def renew_identity(self) -> tuple[str, ...]:
+        assert self.identity is not None, "the identity is loaded at boot"
+        self.identity = identity.renew_identity(self.config.data_dir / "identity.json", self.profile, self.slots)
+        self.device.props.set("ro.serialno", self.identity.serial)
+        return self.identity.imeis
 
     # --- telephony -----------------------------------------------------------------------------
     def _load_modem(self) -> None:

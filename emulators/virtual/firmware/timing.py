@@ -4,7 +4,7 @@
 from a seeded generator (`timing.seed`), so a harness that sleeps instead of waiting on conditions
 fails here the way it would on a real device, yet a failing run can be replayed.
 
-Each kind of delay (boot, screen, activation) has its own generator, seeded from the seed and the
+Each kind of delay (boot, screen, activation, snapshot load) has its own generator, seeded from the seed and the
 kind: the boot, the wizard taps and the activation worker draw from different threads, and with one
 shared generator a different interleaving would hand every later draw a different value. Separate
 streams make the n-th page transition take the same time in every run with the same seed.
@@ -23,11 +23,13 @@ class TimingProfile:
     boot: tuple[float, float]  # seconds from boot start to sys.boot_completed=1
     screen: tuple[float, float]  # tap -> next wizard page
     activation: tuple[float, float]  # request -> reply
+    # `avd snapshot load` -> the device running the loaded state (the SDK emulator's published 1-3 s)
+    snapshot: tuple[float, float] = (0.0, 0.0)
 
 
 PROFILES = {
     "fast": TimingProfile("fast", (0.0, 0.0), (0.0, 0.0), (0.0, 0.0)),
-    "realistic": TimingProfile("realistic", (18.0, 22.0), (0.3, 1.5), (2.0, 6.0)),
+    "realistic": TimingProfile("realistic", (18.0, 22.0), (0.3, 1.5), (2.0, 6.0), (1.0, 3.0)),
 }
 
 
@@ -45,7 +47,7 @@ class Timing:
         if name not in table:
             raise UnknownTiming(f"timing={name!r} is unknown (known: {', '.join(table)})")
         self.profile = table[name]
-        self._rngs = {kind: random.Random(f"{seed}/{kind}") for kind in ("boot", "screen", "activation")}
+        self._rngs = {kind: random.Random(f"{seed}/{kind}") for kind in ("boot", "screen", "activation", "snapshot")}
         self._lock = threading.Lock()
         self._boot_override = boot_seconds
 
@@ -63,6 +65,9 @@ class Timing:
 
     def activation_delay(self) -> float:
         return self._draw("activation", self.profile.activation)
+
+    def snapshot_delay(self) -> float:
+        return self._draw("snapshot", self.profile.snapshot)
 
     def _draw(self, kind: str, bounds: tuple[float, float]) -> float:
         low, high = bounds

@@ -38,7 +38,7 @@ OS_PROPS = {"ro.norvik.os.version": "4.2.1", "ro.norvik.os.name": "NorvikOS"}
 
 TIMING = {
     "fast": TimingProfile("fast", (0.0, 0.0), (0.0, 0.0), (0.0, 0.0)),
-    "realistic": TimingProfile("realistic", (24.0, 30.0), (0.5, 2.0), (3.0, 9.0)),
+    "realistic": TimingProfile("realistic", (24.0, 30.0), (0.5, 2.0), (3.0, 9.0), (1.0, 3.0)),
 }
 
 
@@ -73,7 +73,7 @@ class NorvikFirmware(SystemFirmware):
                 f"device.profile={name!r} is unknown on Norvik (known: {', '.join(PROFILES)})") from None
 
     # --- lifecycle: recovery runs its command file before the system comes up ---------------------
-    def boot(self) -> None:
+    def boot(self, delay: float | None = None) -> None:
         command = self.device.fs.host_path(RECOVERY_COMMAND)
         if command.is_file() and "--wipe_data" in command.read_text(errors="replace").split():
             self.device.log.i("Recovery", "--wipe_data: formatting /data and /cache")
@@ -83,7 +83,7 @@ class NorvikFirmware(SystemFirmware):
         self.eula_checked = False
         self.dialog_open = False
         self.device.fs.host_path(RECOVERY_COMMAND).parent.mkdir(parents=True, exist_ok=True)
-        super().boot()
+        super().boot(delay)
         self.device.props.set_many(OS_PROPS)
 
     # --- the decision sign: a log line only ----------------------------------------------------------

@@ -1,0 +1,156 @@
+"""Reset by snapshot on a real virtual lab (VirtualBackend: adb server, activation server, emulator).
+
+One device for the module, fast timing: each test runs scenarios through the real runner with the
+device's factory snapshot book, and reads what happened from the reset step's read-back and from
+the device itself (IMEIs over adb, files on /data).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.backends.base import BackendOptions
+from harness.backends.virtual import VirtualBackend, VirtualDeviceOps
+from harness.evidence import Evidence
+from harness.resets import ResetRecord, SnapshotResets
+from harness.scenario.model import (
+    ActivateStep,
+    DeviceHints,
+    ExpectStep,
+    LocationStep,
+    Position,
+    ResetStep,
+    Scenario,
+    SimSpec,
+    SimStep,
+    SourceRef,
+)
+from harness.scenario.runner import Outcome, run_scenario
+from harness.session import DeviceSession
+
+pytestmark = pytest.mark.integration
+
+HAVANA = Position(latitude=23.1136, longitude=-82.3666, place="Havana", country="CU")
+MADRID = Position(latitude=40.4168, longitude=-3.7038, place="Madrid", country="ES")
+CUBACEL = SimSpec(slot=0, mcc="368", mnc="01", country="CU", operator="CUBACEL")
+MOVISTAR = SimSpec(slot=0, mcc="214", mnc="07", country="ES", operator="Movistar")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualDeviceOps]:
+    backend = VirtualBackend(BackendOptions(work_dir=tmp_path_factory.mktemp("snaplab")))
+    try:
+        handle, = backend.provision(1)
+        yield backend.device_ops(handle)
+    finally:
+        backend.teardown()
+
+
+def havana(first: Any = ResetStep()) -> Scenario:
+    """First activation in Havana with a Cuban SIM: locked, unless the server knows the IMEI."""
+    return scenario(first, SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA), ActivateStep(),
+                    ExpectStep(state="locked", timeout=30))
+
+
+def scenario(*steps: Any) -> Scenario:
+    numbered = [step.model_copy(update={"line": i + 3}) for i, step in enumerate(steps)]
+    return Scenario(id="snap", name="snap", device=DeviceHints(firmware="global"), steps=tuple(numbered),
+                    source=SourceRef(file="inline.yaml", line=1))
+
+
+def run(ops: VirtualDeviceOps, book: SnapshotResets, sc: Scenario) -> tuple[Outcome, str]:
+    outcome = run_scenario(sc, ops.current_session(), ops, Evidence(use_allure=False), snapshots=book)
+    return outcome, reset_how(outcome)
+
+
+def reset_how(outcome: Outcome) -> str:
+    return str(outcome.readbacks[0]["reset"]["how"])
+
+
+def imeis(session: DeviceSession) -> list[str]:
+    return re.findall(r"IMEI\) slot \d: (\d+)", session.shell(["dumpsys", "iphonesubinfo"]).output)
+
+
+def test_a_reset_of_the_same_kind_loads_the_factory_snapshot_with_a_new_identity(lab: VirtualDeviceOps) -> None:
+    book = SnapshotResets.for_ops(lab, enabled=True)
+    first, how = run(lab, book, havana())
+    assert how.startswith("cold boot") and "no factory snapshot" in how
+    assert first.readbacks[0]["reset"]["factory snapshot"].startswith("saved as harness-factory-")
+    activated = imeis(lab.current_session())
+    lab.current_session().check(["touch", "/data/local/tmp/left-by-the-last-scenario"])
+
+    # the same IMEI twice would be known to the activation server: a traveller, so `unlocked`
+    second, how = run(lab, book, havana())
+    assert re.fullmatch(r"snapshot harness-factory-\w+ loaded in \d+\.\d\d s", how), how
+    assert second.verdict == "locked"
+    session = lab.current_session()
+    assert imeis(session) != activated and "new IMEI" in second.readbacks[0]["reset"]["identity"]
+    assert session.shell(["ls", "/data/local/tmp/left-by-the-last-scenario"]).ok is False
+    assert session.getprop("sys.boot_completed") == "1"
+
+
+def test_the_factory_state_comes_back_after_an_activation(lab: VirtualDeviceOps) -> None:
+    book = SnapshotResets.for_ops(lab, enabled=True)
+    madrid = scenario(ResetStep(), SimStep(slots=(MOVISTAR,)), LocationStep(position=MADRID), ActivateStep(),
+                      ExpectStep(state="unlocked", timeout=30, settle=1))
+    run(lab, book, madrid)
+    generation = lab.handle.generation
+    again, how = run(lab, book, madrid)  # activated and home screen before: the wizard again now
+    assert how.startswith("snapshot") and again.verdict == "unlocked"
+    assert again.readbacks[-2]["wizard"]["pages"], "the loaded device walked the setup wizard again"
+    assert lab.handle.generation == generation, "a snapshot reset does not restart the emulator"
+
+
+def test_another_boot_kind_is_a_cold_boot_that_says_why(lab: VirtualDeviceOps) -> None:
+    book = SnapshotResets.for_ops(lab, enabled=True)
+    run(lab, book, havana())
+    madrid = scenario(ResetStep(), SimStep(slots=(MOVISTAR,)), LocationStep(position=MADRID), ActivateStep(),
+                      ExpectStep(state="unlocked", timeout=30, settle=1))
+    outcome, how = run(lab, book, madrid)
+    assert how.startswith("cold boot") and "another boot kind" in how and "(sims)" in how, how
+    assert outcome.verdict == "unlocked"
+
+
+def test_a_console_that_refuses_the_save_falls_back_to_cold_boots(lab: VirtualDeviceOps) -> None:
+    book = SnapshotResets.for_ops(lab, enabled=True)
+    run(lab, book, havana())
+    kind, session = book.running, lab.current_session()
+    assert kind is not None
+    folder = Path(str(lab.handle.data_dir)) / "snapshots"
+    shutil.rmtree(folder)
+    folder.write_text("")  # a real fault: the emulator cannot write its snapshot (as `-read-only` refuses it)
+    try:
+        record = ResetRecord("cold boot", why="test")
+        book.cold_booted(session, kind, record)  # what the harness does right after a cold boot
+    finally:
+        folder.unlink()
+    assert record.saved is not None and record.saved.startswith("not saved:") and "Not a directory" in record.saved
+    outcome, how = run(lab, book, havana())
+    assert how.startswith("cold boot") and "the console refused a snapshot save on this instance" in how, how
+    assert outcome.verdict == "locked"
+    assert outcome.readbacks[0]["reset"]["factory snapshot"].startswith("saved as"), "a new instance saves again"
+    _, how = run(lab, book, havana())
+    assert how.startswith("snapshot")
+
+
+def test_no_snapshot_resets_is_always_a_cold_boot(lab: VirtualDeviceOps) -> None:
+    book = SnapshotResets.for_ops(lab, enabled=False)
+    for _ in range(2):
+        outcome, how = run(lab, book, havana())
+        assert how.startswith("cold boot") and "--no-snapshot-resets" in how
+        assert "factory snapshot" not in outcome.readbacks[0]["reset"]
+
+
+def test_a_realistic_snapshot_load_takes_the_published_one_to_three_seconds(emulator_factory: Any) -> None:
+    device = emulator_factory.start(firmware="reference", props={"timing": "realistic", "timing.boot_seconds": "0"})
+    device.console_command("avd snapshot save factory")
+    started = time.monotonic()
+    device.console_command("avd snapshot load factory")
+    assert 1.0 <= time.monotonic() - started <= 4.0
