@@ -210,7 +210,8 @@ class Emulator:
                               read_only=options.has("-read-only"))
         config.adb_secure = _adb_secure(config)
         self.device = VirtualDevice(config, make_firmware(config))
-        self.snapshots = SnapshotStore(self.device, data_dir / "snapshots")
+        # as the SDK emulator keeps them: in the AVD's folder (`<avd>/snapshots/NAME`), else with the data
+        self.snapshots = SnapshotStore(self.device, (avd.path if avd else data_dir) / "snapshots")
         self.console_state = ConsoleState(snapshots=self.snapshots, read_only=config.read_only)
         self.console = ConsoleServer(self.device, self.console_state, options.port, self.request_stop)
         self.adbd: Any = None

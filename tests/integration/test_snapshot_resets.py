@@ -53,9 +53,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualDeviceOps]:
         backend.teardown()
 
 
-def havana(first: Any = ResetStep()) -> Scenario:
+def havana() -> Scenario:
     """First activation in Havana with a Cuban SIM: locked, unless the server knows the IMEI."""
-    return scenario(first, SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA), ActivateStep(),
+    return scenario(ResetStep(), SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA), ActivateStep(),
                     ExpectStep(state="locked", timeout=30))
 
 
@@ -123,7 +123,8 @@ def test_a_console_that_refuses_the_save_falls_back_to_cold_boots(lab: VirtualDe
     run(lab, book, havana())
     kind, session = book.running, lab.current_session()
     assert kind is not None
-    folder = Path(str(lab.handle.data_dir)) / "snapshots"
+    folder = Path(str(lab.handle.data_dir) + (".avd" if lab.handle.avd else "")) / "snapshots"
+    assert (folder / str(book.saved)).is_dir()
     shutil.rmtree(folder)
     folder.write_text("")  # a real fault: the emulator cannot write its snapshot (as `-read-only` refuses it)
     try:
@@ -154,3 +155,35 @@ def test_a_realistic_snapshot_load_takes_the_published_one_to_three_seconds(emul
     started = time.monotonic()
     device.console_command("avd snapshot load factory")
     assert 1.0 <= time.monotonic() - started <= 4.0
+
+
+def test_on_sdk_a_load_keeps_the_identity_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.backends.sdk import SdkBackend
+    from tests.sdk_layout import make_avd, make_sdk, start_activation_server
+
+    layout = make_sdk(tmp_path / "sdk")
+    server, url = start_activation_server(tmp_path)
+    make_avd(layout, "snap_api33", **{"activation.url": url, "timing": "fast"})
+    for key, value in layout.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ANDROID_HOME", raising=False)
+    backend = SdkBackend(BackendOptions(avd=("snap_api33",)))
+    try:
+        handle, = backend.provision(1)
+        ops = backend.device_ops(handle)
+        book = SnapshotResets.for_ops(ops, enabled=True)
+        madrid = scenario(ResetStep(), SimStep(slots=(MOVISTAR,)), LocationStep(position=MADRID), ActivateStep(),
+                          ExpectStep(state="unlocked", timeout=30, settle=1))
+        first = run_scenario(madrid, ops.current_session(), ops, Evidence(use_allure=False), snapshots=book)
+        assert reset_how(first).startswith("cold boot")
+        saved = imeis(ops.current_session())
+        avd_copy = Path(str(ops.handle.data_dir)) / "avd" / "snap_api33.avd"
+        assert (avd_copy / "snapshots" / str(book.saved)).is_dir(), "in the AVD copy, as the SDK emulator keeps them"
+        second = run_scenario(madrid, ops.current_session(), ops, Evidence(use_allure=False), snapshots=book)
+        assert reset_how(second).startswith("snapshot")
+        assert second.readbacks[0]["reset"]["identity"].startswith("kept")
+        assert imeis(ops.current_session()) == saved
+    finally:
+        backend.teardown()
+        server.terminate()
+        server.wait(10)
