@@ -75,6 +75,7 @@ from harness.redact import install_log_redaction, redact
 from harness.scenario_files import in_scope, is_scenario_file, iter_scenario_files, not_collected
 
 if TYPE_CHECKING:  # pragma: no cover
+    from harness.prefix import PrefixPlan
     from harness.resets import SnapshotResets
 
 # --------------------------------------------------------------------------------------------
@@ -144,6 +145,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-snapshot-resets", dest="no_snapshot_resets", action="store_true", default=False,
                     help="every `reset` is a cold boot (default: the device kind's factory snapshot is "
                          "loaded where the emulator console keeps one; harness/resets.py)")
+    group.addoption("--no-prefix-sharing", dest="no_prefix_sharing", action="store_true", default=False,
+                    help="every scenario runs all its steps (default: scenarios that begin with the same "
+                         "steps run them once per device and restore the rest from a snapshot; harness/prefix.py)")
     group.addoption("--harness-workdir", default=None,
                     help="where the virtual backend keeps emulator data (default: a temp dir)")
     group.addoption("--harness-summary", default=None,
@@ -648,6 +652,25 @@ class ControllerHooks:
 # Collection
 # --------------------------------------------------------------------------------------------
 
+@pytest.hookimpl(trylast=True)  # after any shuffling plugin: groups keep the order they were given
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The prefix plan (harness.prefix), made once at collection and the same in every xdist worker:
+    each scenario's shared prefix, and scenarios of one boot kind and one prefix next to each other."""
+    slots = [i for i, item in enumerate(items) if isinstance(item, ScenarioItem)]
+    if not slots or config.getoption("no_snapshot_resets", False):
+        return
+    from harness.prefix import order_items, plan_prefixes
+
+    scenario_items = [items[i] for i in slots]
+    scenarios = [item.scenario for item in scenario_items]  # type: ignore[attr-defined]
+    sharing = not config.getoption("no_prefix_sharing", False)
+    plans = plan_prefixes(scenarios) if sharing else [None] * len(scenarios)
+    for item, plan in zip(scenario_items, plans, strict=True):
+        item.prefix = plan  # type: ignore[attr-defined]
+    for slot, item in zip(slots, order_items(scenario_items, scenarios, plans), strict=True):
+        items[slot] = item
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if is_scenario_file(file_path) and in_scope(parent.config, file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -677,6 +700,7 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.prefix: PrefixPlan | None = None  # set at collection (pytest_collection_modifyitems)
         self.facts = scenario_facts(scenario)
         self.add_marker("scenario")
         for tag in scenario.tags:
@@ -835,7 +859,8 @@ def _run_with_runtime(item: pytest.Item, scenario: Any, device: DeviceLease) -> 
         try:
             outcome = run_scenario(scenario, ops.current_session(), ops, evidence,
                                    profiles=profile_source(item.config),
-                                   snapshots=device.snapshots(not item.config.getoption("no_snapshot_resets")))
+                                   snapshots=device.snapshots(not item.config.getoption("no_snapshot_resets")),
+                                   prefix=getattr(item, "prefix", None))
         except BaseException as exc:
             if watch is not None and isinstance(exc, Exception):
                 watch.after_scenario(mark)  # a lab outage outranks whatever the scenario said

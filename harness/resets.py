@@ -26,11 +26,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from harness.backends.base import DeviceHandle
 from harness.scenario.model import SimSpec
 from harness.session import DeviceSession, SnapshotRefused
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.prefix import PrefixPlan, PrefixSnapshot, PrefixState
 
 SNAPSHOT_PREFIX = "harness-"
 
@@ -116,7 +119,8 @@ class SnapshotResets:
     running: BootKind | None = None  # the kind the running instance was cold booted as
     saved: str | None = None  # its factory snapshot, once saved
     refused: str | None = None  # why its console refused a save
-    _hooked: bool = field(default=False, repr=False)
+    # shared prefixes (harness.prefix) saved on the running instance, by key
+    prefixes: dict[str, PrefixSnapshot] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.ops is None and self.off is None:
@@ -135,6 +139,7 @@ class SnapshotResets:
     def _restarted(self, _: DeviceHandle) -> None:
         """A new instance (a cold boot, a replaced device): its folder has no snapshot of ours."""
         self.running = self.saved = self.refused = None
+        self.prefixes.clear()
 
     def why_not(self, session: DeviceSession, kind: BootKind) -> str | None:
         """Why this reset cannot be a snapshot load, or None when it can."""
@@ -173,8 +178,36 @@ class SnapshotResets:
         self.running, self.saved = kind, name
         record.saved = f"saved as {name}"
 
+    # --- shared prefixes (harness.prefix) -------------------------------------------------------
+    def prefix_snapshot(self, session: DeviceSession, plan: PrefixPlan) -> PrefixSnapshot | None:
+        """The prefix's snapshot on the running instance, when there is one to load."""
+        if self.off is not None or self.running is None or not session.has_console:
+            return None
+        return self.prefixes.get(plan.key)
+
+    def save_prefix(self, session: DeviceSession, plan: PrefixPlan, state: PrefixState) -> str:
+        """Right after a prefix ran: snapshot it for the other scenarios that begin with it; a note."""
+        from harness.prefix import PrefixSnapshot
+
+        if self.off is not None or self.running is None or not session.has_console:
+            return f"not saved: {self.off or 'the running instance has no factory snapshot (a cold boot path)'}"
+        name = plan.snapshot_name()
+        try:
+            session.snapshot_save(name)
+        except SnapshotRefused as exc:
+            return f"not saved: {exc.reason}"
+        self.prefixes[plan.key] = PrefixSnapshot(name, state)
+        return f"saved as {name}"
+
+    def restore_prefix(self, session: DeviceSession, snapshot: PrefixSnapshot) -> IdentityReport:
+        """Load a prefix snapshot and renew the identity, as any reset does."""
+        assert self.ops is not None, "prefix_snapshot() found one, so the backend keeps snapshots"
+        session.snapshot_load(snapshot.name)
+        return self.ops.renew_identity(session)
+
 
 def cold_boot_record(why: str, boot: Callable[[], DeviceSession]) -> tuple[DeviceSession, ResetRecord]:
     started = time.monotonic()
     session = boot()
     return session, ResetRecord("cold boot", time.monotonic() - started, why=why)
+

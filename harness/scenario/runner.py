@@ -39,6 +39,7 @@ from harness.errors import (
 )
 from harness.evidence import Evidence
 from harness.notice import NoticeObservation, decision_bound, wait_absent_stable, wait_present
+from harness.prefix import PREFIX_STEP_KIND, PrefixPlan, PrefixState, describe
 from harness.profile_match import Choice, ProfileSource
 from harness.profiles import DecisionSign, FirmwareProfile, NoticeProfile, wizard_options
 from harness.resets import SnapshotResets
@@ -156,21 +157,23 @@ class Outcome:
 
 def run_scenario(scenario: Scenario, session: DeviceSession, device_ops: DeviceOps, evidence: Evidence,
                  *, profiles: ProfileSource | None = None, oracle: Oracle | None = None,
-                 snapshots: SnapshotResets | None = None) -> Outcome:
+                 snapshots: SnapshotResets | None = None, prefix: PrefixPlan | None = None) -> Outcome:
     """Execute `scenario` on `session`; raise VerdictMismatch on a wrong verdict (see module doc).
 
     `profiles` picks the device's firmware profile (default: the shipped ones, matched by facts).
     `snapshots`: the device's factory snapshot book (harness.resets); without one every reset is a
-    cold boot.
+    cold boot. `prefix`: the scenario's first steps shared with others (harness.prefix): restored from
+    the device's snapshot of them when it has one, else run and snapshotted.
     """
     runner = ScenarioRunner(scenario, session, device_ops, evidence, profiles or ProfileSource(), oracle,
-                            snapshots)
+                            snapshots, prefix)
     return runner.run()
 
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, session: DeviceSession, ops: DeviceOps, evidence: Evidence,
-                 profiles: ProfileSource, oracle: Oracle | None, snapshots: SnapshotResets | None = None) -> None:
+                 profiles: ProfileSource, oracle: Oracle | None, snapshots: SnapshotResets | None = None,
+                 prefix: PrefixPlan | None = None) -> None:
         self.scenario = scenario
         self.session = session
         self.ops = ops
@@ -180,6 +183,8 @@ class ScenarioRunner:
         self.oracle = oracle
         self.spoofer = self._new_spoofer()
         self.sim_boot = SimBoot(scenario.steps, ops, snapshots)  # SIMs as hardware: planned before the first step
+        self.snapshots = snapshots
+        self.prefix = prefix if snapshots is not None else None
         self.outcome = Outcome(scenario.id, session.serial)
         self.mark: LogMark | None = None
         # where the log stood when the last activation began: a log decision sign counts only lines
@@ -196,8 +201,11 @@ class ScenarioRunner:
         try:
             self._begin()
             budget = scenario_deadline(self.scenario, self.profile.notice)
-            for step in self.scenario.steps:
+            restored = self._restore_prefix()
+            for step in self.scenario.steps[len(self.done):]:
                 self._run_step(step)
+                if not restored and self.prefix is not None and len(self.done) == self.prefix.length:
+                    self._save_prefix(self.prefix)
                 if time.monotonic() - started > budget:
                     raise ScenarioOverran(f"{self.scenario.where(step)}: the scenario ran past its deadline of "
                                           f"{budget:.0f}s (the sum of its steps' budgets): the lab is too slow "
@@ -325,6 +333,44 @@ class ScenarioRunner:
                 return None
             case _:
                 assert_never(step)
+
+    # --- shared prefixes (harness.prefix) --------------------------------------------------------
+    def _restore_prefix(self) -> bool:
+        """Stand in for the shared prefix with the device's snapshot of it: one `prefix-restore` step."""
+        plan, book = self.prefix, self.snapshots
+        snapshot = book.prefix_snapshot(self.session, plan) if plan is not None and book is not None else None
+        if plan is None or book is None or snapshot is None:
+            return False
+        steps = self.scenario.steps[:plan.length]
+        stands_for = describe(steps)
+        t0 = time.monotonic()
+        with self.evidence.step(f"{PREFIX_STEP_KIND}: {snapshot.name} (steps {steps[0].line}-{steps[-1].line})",
+                                {"snapshot": snapshot.name, "stands for": stands_for}):
+            identity = book.restore_prefix(self.session, snapshot)
+            state = snapshot.state
+            self.spoofer = self._new_spoofer()
+            self.spoofer.radio_props = dict(state.radio_props)
+            self.spoofer.network = state.network
+            self.spoofer.positions = list(state.positions)
+            self.offline_by_scenario = state.offline
+            self.mark = self.session.log_mark()  # as after a reset: the log before the load is not ours
+            self.activation_mark = None
+            self.choice = self.profiles.choose(self.session)
+            readback = {"signal": PREFIX_STEP_KIND, "snapshot": snapshot.name, "stands for": stands_for,
+                        "seconds": round(time.monotonic() - t0, 3), "identity": identity.detail,
+                        "facts": self._record_facts()}
+            self.outcome.readbacks.append(readback)
+            self.evidence.attach_json(f"read-back: {PREFIX_STEP_KIND}", readback)
+        self.outcome.step_seconds.append((PREFIX_STEP_KIND, time.monotonic() - t0))
+        self.done.extend(steps)
+        return True
+
+    def _save_prefix(self, plan: PrefixPlan) -> None:
+        assert self.snapshots is not None, "a prefix plan comes with a snapshot book"
+        state = PrefixState(dict(self.spoofer.radio_props), self.spoofer.network, tuple(self.spoofer.positions),
+                            self.offline_by_scenario)
+        note = self.snapshots.save_prefix(self.session, plan, state)
+        self.evidence.attach_text("prefix snapshot", f"steps {describe(self.done)}: {note}")
 
     # --- device lifecycle -------------------------------------------------------------------------
     def _reset(self, _: Any) -> dict[str, Any]:

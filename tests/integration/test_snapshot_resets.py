@@ -19,20 +19,24 @@ import pytest
 from harness.backends.base import BackendOptions
 from harness.backends.virtual import VirtualBackend, VirtualDeviceOps
 from harness.evidence import Evidence
+from harness.prefix import plan_prefixes
+from harness.profile_match import ProfileSource
 from harness.resets import ResetRecord, SnapshotResets
 from harness.scenario.model import (
     ActivateStep,
+    AirplaneStep,
     DeviceHints,
     ExpectStep,
     LocationStep,
     Position,
     ResetStep,
     Scenario,
+    ScreenshotStep,
     SimSpec,
     SimStep,
     SourceRef,
 )
-from harness.scenario.runner import Outcome, run_scenario
+from harness.scenario.runner import Outcome, ScenarioRunner, run_scenario
 from harness.session import DeviceSession
 
 pytestmark = pytest.mark.integration
@@ -187,3 +191,37 @@ def test_on_sdk_a_load_keeps_the_identity_and_says_so(tmp_path: Path, monkeypatc
         backend.teardown()
         server.terminate()
         server.wait(10)
+
+
+# --- shared prefixes (harness.prefix) ---------------------------------------------------------------
+
+def test_a_shared_prefix_runs_once_and_the_others_restore_it_as_if_it_had_just_run(lab: VirtualDeviceOps) -> None:
+    book = SnapshotResets.for_ops(lab, enabled=True)
+    prefix = (ResetStep(), SimStep(slots=(CUBACEL,)), LocationStep(position=HAVANA), AirplaneStep(on=True))
+    offline = scenario(*prefix, ScreenshotStep(name="offline"))
+    online = scenario(*prefix, AirplaneStep(on=False), ActivateStep(), ExpectStep(state="locked", timeout=30))
+    plans = plan_prefixes([offline, online])
+    assert plans[0] == plans[1] and plans[0] is not None and plans[0].length == 4
+
+    runs = []
+    for sc in (offline, online, offline):
+        evidence = Evidence(use_allure=False)
+        runner = ScenarioRunner(sc, lab.current_session(), lab, evidence, ProfileSource(), None, book, plans[0])
+        runner.run()
+        runs.append((runner, evidence, tuple(imeis(lab.current_session()))))
+    (producer, made, first_imei), (consumer, restored, second_imei), (again, _, third_imei) = runs
+    assert [kind for kind, _ in producer.outcome.step_seconds][:4] == ["reset", "sim", "location", "airplane"]
+    assert any(a.name == "prefix snapshot" and "saved as harness-prefix-" in str(a.body) for a in made.attachments)
+    assert [kind for kind, _ in consumer.outcome.step_seconds] == ["prefix-restore", "airplane", "activate", "expect"]
+    assert restored.steps[0].title.startswith("prefix-restore: harness-prefix-")
+    assert "line 4: sim" in restored.steps[0].params["stands for"]
+    assert consumer.outcome.verdict == "locked", "a new identity: the activation server never saw it"
+    assert len({first_imei, second_imei, third_imei}) == 3
+    # the runner's own state is the prefix's, as if it had just run
+    for runner in (consumer, again):
+        assert runner.spoofer.positions == producer.spoofer.positions == [HAVANA]
+        assert runner.spoofer.radio_props == producer.spoofer.radio_props
+    assert again.offline_by_scenario and producer.offline_by_scenario
+    session = lab.current_session()
+    assert session.settings_get("global", "airplane_mode_on") == "1", "the device is as the prefix left it"
+    assert "23.1136" in session.shell(["dumpsys", "location"]).output
