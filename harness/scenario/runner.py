@@ -66,7 +66,7 @@ from harness.scenario.model import (
     WaitStep,
     WifiStep,
 )
-from harness.session import DeviceOps, DeviceSession, LogMark
+from harness.session import DeviceOps, DeviceSession, LogMark, SnapshotRefused
 from harness.simboot import SimBoot
 from harness.spoof import Spoofer, SpoofUnsupported
 from harness.wizard import walk_wizard
@@ -346,7 +346,12 @@ class ScenarioRunner:
         t0 = time.monotonic()
         with self.evidence.step(f"{PREFIX_STEP_KIND}: {snapshot.name} (steps {steps[0].line}-{steps[-1].line})",
                                 {"snapshot": snapshot.name, "stands for": stands_for}):
-            identity = book.restore_prefix(self.session, snapshot)
+            try:
+                identity = book.restore_prefix(self.session, snapshot)
+            except SnapshotRefused as exc:  # gone or refused: the steps themselves run, from the reset
+                book.prefixes.pop(plan.key, None)
+                self.evidence.attach_text("not restored", f"{exc}; the steps run instead")
+                return False
             state = snapshot.state
             self.spoofer = self._new_spoofer()
             self.spoofer.radio_props = dict(state.radio_props)

@@ -225,3 +225,12 @@ def test_a_shared_prefix_runs_once_and_the_others_restore_it_as_if_it_had_just_r
     session = lab.current_session()
     assert session.settings_get("global", "airplane_mode_on") == "1", "the device is as the prefix left it"
     assert "23.1136" in session.shell(["dumpsys", "location"]).output
+
+    # a prefix snapshot that is gone (deleted behind the harness's back): the steps run instead
+    session.console_command(f"avd snapshot delete {plans[0].snapshot_name()}")
+    evidence = Evidence(use_allure=False)
+    runner = ScenarioRunner(offline, session, lab, evidence, ProfileSource(), None, book, plans[0])
+    runner.run()
+    assert [kind for kind, _ in runner.outcome.step_seconds] == ["reset", "sim", "location", "airplane", "screenshot"]
+    assert any(a.name == "not restored" and "does not exist" in str(a.body) for a in evidence.attachments)
+    assert plans[0].key in book.prefixes, "saved again after the steps ran"
