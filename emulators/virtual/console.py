@@ -217,6 +217,8 @@ COMMAND_HELP = {
            "    avd status           query virtual device status\n"
            "    avd name             query virtual device name\n"
            "    avd snapshot         state snapshot commands",
+    "identity": "virtual emulator only (an SDK emulator has no such command): the device's hardware identity\n\n"
+                "available sub-commands:\n    identity new         new IMEIs and serial, printed as 'imei<slot> <imei>'",
 }
 
 
