@@ -1,11 +1,17 @@
 """The reference firmware end to end: fresh virtual emulators driven only through adb, the emulator
 console and uiautomator2, as a harness drives a real device (no reaching into firmware objects).
 
-Every acceptance test runs twice, with `fast` and with `realistic` timing (issue 3: "with realistic
-timing the same tests pass"). Every wait is on a condition (a property, a view, the next boot) with a
-deadline, never a sleep, so a test that passes fast but relies on the order of events fails here.
-Realistic runs shorten only the boot (`timing.boot_seconds`, see TIMINGS); the wizard transitions
-and activation replies keep their seeded realistic delays, and one test keeps the full-length boot.
+Every acceptance test runs with `fast` timing; each sequence whose order of events realistic timing
+changes runs once more with `realistic` timing (issue 3: "with realistic timing the same tests pass";
+issue 12: one realistic run per such behaviour, not a realistic twin of every test): the first
+activation's seconds-long reply, locked and activated (full-boot Havana, Madrid), a factory reset and
+the next activation, the lock restored after a reboot, and an activation that waits for the network.
+The other tests differ from these only in data the server or the firmware decides on (a place, a
+policy, a language, a SIM), which timing does not touch. Every wait is on a condition (a property, a
+view, the next boot) with a deadline, never a sleep, so a test that passes fast but relies on the
+order of events fails in its realistic run. Realistic runs shorten only the boot
+(`timing.boot_seconds`, see TIMINGS); the wizard transitions and activation replies keep their seeded
+realistic delays, and one test keeps the full-length boot.
 """
 
 from __future__ import annotations
@@ -164,10 +170,14 @@ def make_avd(home: Any, name: str, icc: str = "", operators: str = "", config: s
     return name
 
 
-@pytest.fixture(params=["fast", "realistic"])
-def timing(request: pytest.FixtureRequest) -> str:
-    """The TIMINGS entry every phone of the test starts with; a test pins one by parametrising `timing`."""
-    return str(request.param)
+@pytest.fixture
+def timing() -> str:
+    """The TIMINGS entry every phone of the test starts with: `fast`, unless the test parametrises
+    `timing` (BOTH_TIMINGS for the sequences realistic timing reorders)."""
+    return "fast"
+
+
+BOTH_TIMINGS = pytest.mark.parametrize("timing", ["fast", "realistic"])
 
 
 @pytest.fixture
@@ -205,7 +215,7 @@ def places_by_timing(places: list[str], realistic: list[str]) -> list[Any]:
 
 
 @pytest.mark.parametrize(("timing", "place"), places_by_timing(
-    ["Havana", "Tehran", "Pyongyang", "Damascus", "Khartoum", "Simferopol"], realistic=["Havana", "Simferopol"]))
+    ["Havana", "Tehran", "Pyongyang", "Damascus", "Khartoum", "Simferopol"], realistic=[]))
 def test_first_activation_in_a_prohibited_territory_locks(phone: Any, place: str) -> None:
     p = phone()
     p.geo(place)
@@ -218,7 +228,7 @@ def test_first_activation_in_a_prohibited_territory_locks(phone: Any, place: str
 
 
 @pytest.mark.parametrize(("timing", "place"), places_by_timing(
-    ["Madrid", "Kyiv", "Juba", "Dandong", "Key West"], realistic=["Madrid", "Key West"]))
+    ["Madrid", "Kyiv", "Juba", "Dandong", "Key West"], realistic=["Madrid"]))
 def test_first_activation_elsewhere_does_not_lock(phone: Any, place: str) -> None:
     p = phone()
     p.geo(place)
@@ -258,6 +268,7 @@ def factory_reset(p: Phone) -> None:
     assert p.sh("settings get secure user_setup_complete") == "0"
 
 
+@BOTH_TIMINGS
 def test_locked_device_stays_locked_after_a_factory_reset(phone: Any) -> None:
     p = phone()
     p.geo("Havana")
@@ -270,6 +281,7 @@ def test_locked_device_stays_locked_after_a_factory_reset(phone: Any) -> None:
     assert p.notice_shown()
 
 
+@BOTH_TIMINGS
 def test_locked_notice_survives_back_home_and_reboot(phone: Any) -> None:
     p = phone()
     p.geo("Havana")
@@ -303,6 +315,7 @@ def test_spanish_wizard_shows_the_spanish_notice(phone: Any) -> None:
     assert "restricciones de sanciones internacionales" in p.u2(resourceId=NOTICE_BODY).get_text()
 
 
+@BOTH_TIMINGS
 def test_offline_through_setup_then_first_online_in_havana_locks(phone: Any) -> None:
     p = phone("-no-sim")
     assert p.prop("gsm.sim.state") == "ABSENT"
