@@ -6,5 +6,7 @@ scripts/setup.sh
 # Lint and types first: seconds, and a finding here is cheaper than a red integration run.
 .venv/bin/ruff check .
 .venv/bin/mypy harness emulators
-# Integration tests mostly wait on devices (about 1 CPU-minute in 6), so 4 workers fit 2 cores.
-exec .venv/bin/python -m pytest tests -p pytester -n "${TEST_WORKERS:-4}" -q "$@"
+# Integration tests mostly wait on devices (about 1 CPU-minute in 6), so 6 workers fit 2 cores.
+# loadgroup: a module whose lab is a module fixture (marked xdist_group) stays on one worker; every
+# other test is its own unit, handed out longest first (tests/conftest.py) to whichever worker is free.
+exec .venv/bin/python -m pytest tests -p pytester -n "${TEST_WORKERS:-6}" --dist loadgroup -q "$@"

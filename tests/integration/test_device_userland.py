@@ -14,7 +14,8 @@ import pytest
 
 from tests.integration.conftest import AdbServer, EmulatorFactory, RunningEmulator, VirtualHome
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("device_userland")]
 
 
 @pytest.fixture(scope="module")

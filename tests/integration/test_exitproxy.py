@@ -22,7 +22,8 @@ from harness.evidence import Evidence
 from harness.scenario.loader import load_file
 from harness.scenario.runner import run_scenario
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("exitproxy")]
 
 SCENARIO = """\
 scenario: {country} by IP only

@@ -28,7 +28,8 @@ from harness.profile_match import ProfileSource
 from harness.scenario.loader import load_text
 from harness.scenario.runner import Outcome, run_scenario
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("lab_faults")]
 
 HAVANA = """scenario: havana
 steps:
