@@ -7,6 +7,6 @@ scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/mypy harness emulators
 # Integration tests mostly wait on devices (about 1 CPU-minute in 6), so 6 workers fit 2 cores.
-# loadgroup: a module whose lab is a module fixture (marked xdist_group) stays on one worker; every
-# other test is its own unit, handed out longest first (tests/conftest.py) to whichever worker is free.
-exec .venv/bin/python -m pytest tests -p pytester -n "${TEST_WORKERS:-6}" --dist loadgroup -q "$@"
+# tests/conftest.py schedules them: longest first, one test per unit to whichever worker is free, a
+# module that shares one lab (a module fixture) on one worker.
+exec .venv/bin/python -m pytest tests -p pytester -n "${TEST_WORKERS:-6}" -q "$@"

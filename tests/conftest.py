@@ -1,5 +1,5 @@
-"""Test-wide configuration: tests under tests/integration and tests/e2e get their marker, and the
-suite runs longest first.
+"""Test-wide configuration: tests under tests/integration and tests/e2e get their marker, and under
+xdist the suite runs longest first, one test per work unit, a module that shares a lab on one worker.
 
 So `-m "not integration"` runs only the fast unit tests. Nothing heavy is imported here.
 """
@@ -18,8 +18,8 @@ _MARKED_FOLDERS = {"integration": "integration", "e2e": "e2e"}
 # rest of the integration and e2e tests, then the unit tests, which are short and fill the gaps at
 # the end. A name missing here only costs time; a name that no longer exists is ignored.
 LONGEST_FIRST = (
-    "integration/test_farm.py",  # an xdist group (one farm): starts first, runs ~2 min on its worker
-    "integration/test_lab_faults.py",  # an xdist group too
+    "integration/test_farm.py",  # one unit (one farm): starts first, runs ~2 min on its worker
+    "integration/test_lab_faults.py",  # one unit too
     "integration/test_runner.py::test_realistic_timing_is_waited_on_not_slept_through",
     "integration/test_firmware.py::test_realistic_timing_first_activation_in_havana_locks",
     "e2e/test_cli.py::test_run_reports_a_wrong_expectation_with_evidence",
@@ -38,7 +38,7 @@ LONGEST_FIRST = (
     "integration/test_firmware.py::test_locked_notice_survives_back_home_and_reboot",
     "integration/test_firmware.py::test_first_activation_elsewhere_does_not_lock",
     "integration/test_firmware.py::test_offline_through_setup_then_first_online_in_havana_locks",
-    "integration/test_plugin.py::test_scenario_folders_are_configurable_and_left_out_yaml_is_reported",
+    "integration/test_plugin.py::test_allure_results_group_by_territory_and_keep_history_ids_stable",
     "integration/test_scenario_timeout.py::test_a_stopped_device_times_out_as_a_lab_error_with_evidence",
     "integration/test_hostile_shell.py::test_hostile_commands_stay_inside_and_leave_nothing_running",
     "e2e/test_cli.py::test_run_selects_with_k_and_m",
@@ -52,6 +52,32 @@ LONGEST_FIRST = (
     "unit/test_hostile_scenarios.py",
     "integration/test_firmware.py",
 )
+
+
+# Modules whose lab (emulators, a farm, Redis) is a module fixture: each runs on one worker, so the
+# lab is built once. Every other test is a work unit of its own, handed to whichever worker is free.
+# (xdist's own `--dist loadgroup` would read xdist_group marks, but with pytest 9.2 it silently stops
+# grouping: pytest-dev/pytest-xdist#1386.)
+SHARED_LAB_MODULES = frozenset(f"tests/integration/{name}.py" for name in (
+    "test_farm", "test_lab_faults", "test_device_userland", "test_android_gaps", "test_farm_state",
+    "test_exitproxy"))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`-n N` (xdist's default `--dist load`): tests in collection order (longest first, see
+    LONGEST_FIRST), one unit each, but a SHARED_LAB_MODULES module as one unit. Any other `--dist`
+    is left to xdist."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LongestFirstScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_LAB_MODULES else nodeid
+
+    config.option.loadscopereorder = False  # keep the collection order: it is already longest first
+    return LongestFirstScheduling(config, log)
 
 
 def _run_order(item: pytest.Item, tests_root: Path) -> tuple[int, int]:

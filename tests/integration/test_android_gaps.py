@@ -18,8 +18,7 @@ import pytest
 from tests.integration.conftest import AdbServer, EmulatorFactory, RunningEmulator, VirtualHome
 from tests.integration.test_adb_clients import U2_PACKAGE, u2_apk
 
-# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("android_gaps")]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ import pytest
 
 from tests.integration.conftest import AdbServer, EmulatorFactory, RunningEmulator, VirtualHome
 
-# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("device_userland")]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,7 @@ from harness.evidence import Evidence
 from harness.scenario.loader import load_file
 from harness.scenario.runner import run_scenario
 
-# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("exitproxy")]
+pytestmark = pytest.mark.integration
 
 SCENARIO = """\
 scenario: {country} by IP only

@@ -19,9 +19,6 @@ from tests.farmlab import FarmLab, start_farm
 from tests.redis_server import redis_server
 from tests.support import REPO_ROOT, VENV_BIN, free_port
 
-# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
-pytestmark = pytest.mark.xdist_group("farm")
-
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -11,9 +11,6 @@ import pytest
 from harness.farm.state import FarmState, Heartbeat, MemoryFarmState, Quarantine, RedisFarmState
 from tests.redis_server import redis_server
 
-# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
-pytestmark = pytest.mark.xdist_group("farm_state")
-
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

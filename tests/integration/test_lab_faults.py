@@ -28,8 +28,7 @@ from harness.profile_match import ProfileSource
 from harness.scenario.loader import load_text
 from harness.scenario.runner import Outcome, run_scenario
 
-# one xdist worker runs the whole module (`--dist loadgroup`): its lab is a module fixture, built once
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("lab_faults")]
+pytestmark = pytest.mark.integration
 
 HAVANA = """scenario: havana
 steps:
