@@ -59,17 +59,20 @@ def test_infrastructure_errors_are_errors_and_verdicts_are_failures(pytester: py
     result.assert_outcomes(passed=2, failed=1, errors=1, skipped=1)
 
 
-def test_tags_are_markers_and_names_are_keywords(pytester: pytest.Pytester, lab: Path) -> None:
+def test_tags_are_markers(pytester: pytest.Pytester, lab: Path) -> None:
     by_tag = pytester.runpytest_subprocess("scenarios", "-m", "cuba", "--strict-markers")
     by_tag.assert_outcomes(passed=1)
+
+
+def test_names_are_keywords(pytester: pytest.Pytester, lab: Path) -> None:
     by_name = pytester.runpytest_subprocess("scenarios", "-k", "tehran or Madrid")
     by_name.assert_outcomes(passed=1, failed=1)
 
 
-def test_no_scenarios_no_devices(pytester: pytest.Pytester, lab: Path) -> None:
+@pytest.mark.parametrize("workers", [["-n", "2"], []], ids=["xdist", "single"])
+def test_no_scenarios_no_devices(pytester: pytest.Pytester, lab: Path, workers: list[str]) -> None:
     pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
-    pytester.runpytest_subprocess("-n", "2", "test_plain.py").assert_outcomes(passed=1)
-    pytester.runpytest_subprocess("test_plain.py").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*workers, "test_plain.py").assert_outcomes(passed=1)
     assert not lab.exists() or not events(lab, "provision")
 
 
@@ -125,11 +128,13 @@ def test_a_scenario_that_does_not_load_stops_the_run_with_the_loaders_message(
     assert earlier.exists(), "results are cleaned only once collection succeeded"
 
 
-def test_lab_failures_are_retried_and_exit_8_verdicts_are_never_retried(pytester: pytest.Pytester, lab: Path) -> None:
+def test_lab_failures_are_retried_and_exit_8(pytester: pytest.Pytester, lab: Path) -> None:
     only_lab = pytester.runpytest_subprocess("scenarios", "-k", "dies")
     assert only_lab.ret == 8
     assert [e["id"] for e in events(lab, "run")] == ["dies", "dies"]  # --retries 1 by default
-    lab.unlink()
+
+
+def test_lab_failures_are_retried_and_verdicts_are_never_retried(pytester: pytest.Pytester, lab: Path) -> None:
     with_verdict = pytester.runpytest_subprocess("scenarios", "-k", "dies or wrong", "--retries", "2")
     assert with_verdict.ret == pytest.ExitCode.TESTS_FAILED
     ran = [e["id"] for e in events(lab, "run")]
@@ -149,35 +154,63 @@ def test_all_skipped_is_not_green_and_says_why(pytester: pytest.Pytester, lab: P
     result.stdout.fnmatch_lines(["*nothing was tested*", "*all 1 scenarios were skipped; exit 9*",
                                  "*1 x <Device|fake-0> cannot provide roaming: stock emulator*"])
     assert result.ret == 9
+
+
+def test_allow_all_skipped_makes_an_all_skipped_run_green(pytester: pytest.Pytester, lab: Path) -> None:
     assert pytester.runpytest_subprocess("scenarios", "-k", "roaming", "--allow-all-skipped").ret == 0
 
 
-def test_the_config_file_sets_options_and_the_command_line_wins(pytester: pytest.Pytester, lab: Path) -> None:
+def write_pyproject_config(pytester: pytest.Pytester) -> None:
     (pytester.path / "pyproject.toml").write_text(
         '[tool.regionlock]\nretries = 3\nexit-proxy = {IR = "127.0.0.1:3128"}\nallow_all_skipped = true\n')
+
+
+def test_the_config_file_sets_options_and_the_command_line_wins(pytester: pytest.Pytester, lab: Path) -> None:
+    write_pyproject_config(pytester)
     shown = pytester.runpytest_subprocess("--harness-config", "--retries", "0")
     shown.stdout.fnmatch_lines(["config file: *pyproject.toml", "allow_all_skipped = True  (file)",
                                 "exit_proxy = [[]IR=127.0.0.1:3128[]]  (file)", "retries = 0  (command line)"])
+
+
+def test_a_run_takes_its_options_from_the_config_file(pytester: pytest.Pytester, lab: Path) -> None:
+    write_pyproject_config(pytester)
     assert pytester.runpytest_subprocess("scenarios", "-k", "roaming").ret == 0  # allow_all_skipped from the file
+
+
+def test_a_nearer_config_file_wins_and_its_unknown_key_is_a_usage_error(pytester: pytest.Pytester,
+                                                                       lab: Path) -> None:
+    write_pyproject_config(pytester)
     (pytester.path / "harness.toml").write_text("retires = 2\n")  # nearer than pyproject: it wins, and is wrong
     wrong = pytester.runpytest_subprocess("scenarios")
     assert wrong.ret == pytest.ExitCode.USAGE_ERROR
     wrong.stderr.fnmatch_lines(["*harness.toml: unknown key 'retires' (did you mean retries?)*"])
 
 
-def test_scenario_folders_are_configurable_and_left_out_yaml_is_reported(pytester: pytest.Pytester,
-                                                                         lab: Path) -> None:
+def write_checks_folder(pytester: pytest.Pytester) -> None:
+    """A scenario in a folder of another name, and a YAML under scenarios/ that is no scenario."""
     mine = pytester.path / "checks"
     mine.mkdir()
     (mine / "kyiv.yaml").write_text(scenario_text("First activation in Kyiv"))
     (pytester.path / "scenarios" / "notes.yaml").write_text("owner: qa\n")
+
+
+def test_left_out_yaml_is_reported(pytester: pytest.Pytester, lab: Path) -> None:
+    write_checks_folder(pytester)
     everything = pytester.runpytest_subprocess("-k", "havana or kyiv")
     everything.stdout.fnmatch_lines(["*YAML files not collected*", "*checks/kyiv.yaml: not under a scenario folder*",
                                      "*scenarios/notes.yaml: no top-level `scenario:` key*"])
     everything.assert_outcomes(passed=1)
-    pytester.runpytest_subprocess("checks/kyiv.yaml").assert_outcomes(passed=1)  # a file named: collected
-    pytester.runpytest_subprocess("checks").assert_outcomes()  # a folder of another name: reported, not run
-    pytester.runpytest_subprocess("--scenario-dir", "checks", "-k", "kyiv").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(("args", "passed"), [
+    (["checks/kyiv.yaml"], 1),  # a file named: collected
+    (["checks"], 0),  # a folder of another name: reported, not run
+    (["--scenario-dir", "checks", "-k", "kyiv"], 1),
+], ids=["file-named", "other-folder-named", "scenario-dir"])
+def test_scenario_folders_are_configurable(pytester: pytest.Pytester, lab: Path, args: list[str],
+                                           passed: int) -> None:
+    write_checks_folder(pytester)
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=passed)
 
 
 def test_last_failed_reruns_only_the_failed_scenario(pytester: pytest.Pytester, lab: Path) -> None:
