@@ -18,7 +18,8 @@ _MARKED_FOLDERS = {"integration": "integration", "e2e": "e2e"}
 # rest of the integration and e2e tests, then the unit tests, which are short and fill the gaps at
 # the end. A name missing here only costs time; a name that no longer exists is ignored.
 LONGEST_FIRST = (
-    "integration/test_farm.py",  # one unit (one farm): starts first, runs ~2 min on its worker
+    "integration/test_farm_faults.py",  # one farm, one test (~65 s under load)
+    "integration/test_farm.py",  # one unit (one farm): starts first, runs ~1.5 min on its worker
     "integration/test_lab_faults.py",  # one unit too
     "integration/test_runner.py::test_realistic_timing_is_waited_on_not_slept_through",
     "integration/test_firmware.py::test_realistic_timing_first_activation_in_havana_locks",
@@ -59,7 +60,7 @@ LONGEST_FIRST = (
 # (xdist's own `--dist loadgroup` would read xdist_group marks, but with pytest 9.2 it silently stops
 # grouping: pytest-dev/pytest-xdist#1386.)
 SHARED_LAB_MODULES = frozenset(f"tests/integration/{name}.py" for name in (
-    "test_farm", "test_lab_faults", "test_device_userland", "test_android_gaps", "test_farm_state",
+    "test_farm", "test_farm_faults", "test_lab_faults", "test_device_userland", "test_android_gaps", "test_farm_state",
     "test_exitproxy"))
 
 

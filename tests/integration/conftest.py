@@ -9,6 +9,8 @@ Fixtures:
 - `adb_server` (session): `.port`, `.adb(*args)`, `.client` (adbutils), `.env` (for children).
 - `emulator_factory` (function): `start(*args, firmware=..., props=..., avd=...) -> RunningEmulator`.
 - `emulator` (function): one emulator started with the defaults.
+- `redis_url` (module): a real redis-server for the module.
+- `farm` (module): tests/farmlab.py's farm of 3 hosts x 2 virtual emulators for the module.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from tests.farmlab import FarmLab, start_farm
+from tests.redis_server import redis_server
 from tests.support import (
     ConsoleClient,
     OutputCollector,
@@ -283,3 +287,22 @@ def session(reference_emulator: RunningEmulator, adb_server: AdbServer) -> Itera
         yield s
     finally:
         s.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Redis and a farm, per module: a module whose test breaks its farm gets a farm of its own
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FarmLab]:
+    lab = start_farm(tmp_path_factory.mktemp("farm"), hosts=3, per_host=2)
+    try:
+        yield lab
+    finally:
+        lab.stop()

@@ -1,5 +1,9 @@
 """A farm on this machine: 3 "hosts" (adb servers on loopback ports) x 2 virtual emulators, one Redis,
-concurrent runs leasing from it. Verdicts come from the real runtime on real devices."""
+concurrent runs leasing from it. Verdicts come from the real runtime on real devices.
+
+The `farm` and `redis_url` fixtures (tests/integration/conftest.py) are per module: the fault test
+that leaves the farm broken has a module, and so a farm, of its own (test_farm_faults.py), and runs
+in parallel with these."""
 
 from __future__ import annotations
 
@@ -8,31 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
-import pytest
 import redis
 
-from tests.farmlab import FarmLab, start_farm
-from tests.redis_server import redis_server
+from tests.farmlab import FarmLab
 from tests.support import REPO_ROOT, VENV_BIN, free_port
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FarmLab]:
-    lab = start_farm(tmp_path_factory.mktemp("farm"), hosts=3, per_host=2)
-    try:
-        yield lab
-    finally:
-        lab.stop()
 
 
 def run_args(lab: FarmLab, url: str, summary: Path, *extra: str) -> list[str]:
@@ -149,39 +135,6 @@ def test_a_run_whose_devices_are_all_quarantined_stops_with_a_clear_error(farm: 
         client.delete(*keys)
 
 
-def test_kill9_of_an_emulator_and_of_an_adb_server_mid_run_is_never_a_verdict(farm: FarmLab, redis_url: str,
-                                                                              tmp_path: Path) -> None:
-    """Last in this module: it leaves the farm with a dead emulator and a dead host."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    summary = tmp_path / "s.jsonl"
-    proc = subprocess.Popen(run_args(farm, redis_url, summary, "-n", "2", "--quarantine-after", "2", "--retries", "2"),
-                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (records(summary) and len(_leased(client)) == 2):
-        time.sleep(0.2)
-    leased = _leased(client)
-    assert len(leased) == 2, proc.communicate(timeout=60)[0][-3000:]
-    by_serial = {e.serial: e for e in farm.emulators}
-    victim = by_serial[leased[0].partition("/")[2]]
-    victim.kill9()  # the emulator crashes and nothing brings it back
-    other = by_serial[leased[1].partition("/")[2]]
-    host = next(h for h in farm.hosts if other in h.emulators)
-    host.kill_server()  # kill -9 of that host's adb server: its devices are gone from the farm
-    output = proc.communicate(timeout=400)[0]
-    recs = records(summary)
-    assert len(recs) == 6, output[-3000:]
-    # a fault is never a product defect: nothing is "failed"
-    assert [r["scenario"] for r in recs if r["outcome"] == "failed"] == [], output[-3000:]
-    quarantined = {k.removeprefix("regionlock:lab:quarantine:") for k in client.scan_iter(
-        match="regionlock:lab:quarantine:*")}
-    assert f"127.0.0.1:{victim.adb_port}/{victim.serial}" in quarantined, quarantined
-    used = {str(r["device"]) for r in recs}
-    assert used - {victim.serial, other.serial}, "the scenarios after the faults moved to other devices"
-    # the affected scenarios were run again on a healthy device and judged right
-    assert [r["scenario"] for r in recs if r["outcome"] not in ("passed", "skipped")] == [], output[-3000:]
-    assert proc.returncode == 0, output[-3000:]
-
-
-def _leased(client: redis.Redis) -> list[str]:
+def leased_devices(client: redis.Redis) -> list[str]:
     return sorted(k.removeprefix("regionlock:lab:lease:") for k in client.scan_iter(match="regionlock:lab:lease:*"))
 
