@@ -138,7 +138,7 @@ class FarmLab:
         self.activation.wait(10)
 
 
-def start_farm(root: Path, hosts: int, per_host: int, name: str = "lab") -> FarmLab:
+def start_farm(root: Path, hosts: int, per_host: int, name: str = "lab", boot_timeout: float = 30) -> FarmLab:
     root.mkdir(parents=True, exist_ok=True)
     home = root / "home"
     home.mkdir(exist_ok=True)
@@ -171,7 +171,7 @@ def start_farm(root: Path, hosts: int, per_host: int, name: str = "lab") -> Farm
         for emulator in host.emulators:
             emulator.start()
     inventory = root / "farm.yaml"
-    inventory.write_text(farm_yaml(name, lab_hosts, token))
+    inventory.write_text(farm_yaml(name, lab_hosts, token, boot_timeout))
     lab = FarmLab(root, lab_hosts, activation, inventory, token)
     for emulator in lab.emulators:
         emulator.wait_ready()
@@ -185,10 +185,10 @@ def start_farm(root: Path, hosts: int, per_host: int, name: str = "lab") -> Farm
     return lab
 
 
-def farm_yaml(name: str, hosts: list[Host], token: Path) -> str:
+def farm_yaml(name: str, hosts: list[Host], token: Path, boot_timeout: float = 30) -> str:
     lines = [f"name: {name}", "labels: {firmware: global, kind: emulator, api: 33, sim_slots: 1}", "hosts:"]
     for host in hosts:
-        lines += [f"  - adb: {host.address}", "    respawn: true", "    boot_timeout: 30",
+        lines += [f"  - adb: {host.address}", "    respawn: true", f"    boot_timeout: {boot_timeout:g}",
                   f"    console_token: {token}",
                   # the adb server also adopts emulators of other runs on this machine (its 5555-5585 scan)
                   f"    only: [{', '.join(e.serial for e in host.emulators)}]"]

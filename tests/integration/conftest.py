@@ -300,8 +300,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FarmLab]:
-    lab = start_farm(tmp_path_factory.mktemp("farm"), hosts=3, per_host=2)
+def farm(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[FarmLab]:
+    """A module sets FARM_BOOT_TIMEOUT to bound the wait for a respawn (farm.yaml `boot_timeout`)."""
+    lab = start_farm(tmp_path_factory.mktemp("farm"), hosts=3, per_host=2,
+                     boot_timeout=getattr(request.module, "FARM_BOOT_TIMEOUT", 30))
     try:
         yield lab
     finally:
