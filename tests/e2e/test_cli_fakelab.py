@@ -132,11 +132,21 @@ def test_two_runs_in_one_folder_never_share_results_or_logs(workspace: Path) -> 
         assert len(list((run / "allure-results").glob("*-result.json"))) == 2
 
 
-def test_scenario_files_outside_the_scenario_folders_are_named_on_the_console(tmp_path: Path) -> None:
+def checks_workspace(tmp_path: Path) -> Path:
+    """A scenario in `checks/`, a folder of another name than the scenario folders."""
     write_lab(tmp_path, {"kyiv": ("First activation in Kyiv", "smoke")}, folder="checks")
     (tmp_path / "harness.toml").write_text('backend = "fakelab:FakeLab"\n')
+    return tmp_path
+
+
+def test_scenario_files_outside_the_scenario_folders_are_named_on_the_console(tmp_path: Path) -> None:
+    checks_workspace(tmp_path)
     done = harness(tmp_path, "run")
     assert done.returncode == 5, done.stdout  # pytest's "nothing collected", and why:
     assert "not collected: checks/kyiv.yaml: not under a scenario folder (scenarios)" in done.stdout
-    assert harness(tmp_path, "run", "checks").returncode == 0  # named on the command line: collected
-    assert harness(tmp_path, "run", "--scenario-dir", "checks").returncode == 0
+
+
+@pytest.mark.parametrize("args", [["checks"], ["--scenario-dir", "checks"]], ids=["named", "scenario-dir"])
+def test_scenario_files_in_a_folder_named_on_the_command_line_run(tmp_path: Path, args: list[str]) -> None:
+    checks_workspace(tmp_path)
+    assert harness(tmp_path, "run", *args).returncode == 0  # named on the command line: collected
