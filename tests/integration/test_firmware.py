@@ -5,7 +5,8 @@ Every acceptance test runs with `fast` timing; each sequence whose order of even
 changes runs once more with `realistic` timing (issue 3: "with realistic timing the same tests pass";
 issue 12: one realistic run per such behaviour, not a realistic twin of every test): the first
 activation's seconds-long reply, locked and activated (full-boot Havana, Madrid), a factory reset and
-the next activation, the lock restored after a reboot, and an activation that waits for the network.
+the next activation, the lock restored after a reboot, an activation that waits for the network, and
+an activation re-sent at boot whose reply comes seconds after the restored state (defect-every-boot).
 The other tests differ from these only in data the server or the firmware decides on (a place, a
 policy, a language, a SIM), which timing does not touch. Every wait is on a condition (a property, a
 view, the next boot) with a deadline, never a sleep, so a test that passes fast but relies on the
@@ -345,6 +346,7 @@ def test_defect_gps_ignored_leaves_a_no_sim_wifi_device_in_havana_unlocked(phone
     assert p.verdict() == "activated"
 
 
+@BOTH_TIMINGS
 def test_defect_every_boot_locks_the_traveller_after_a_reboot(phone: Any) -> None:
     p = phone(policy="defect-every-boot")
     p.geo("Madrid")
