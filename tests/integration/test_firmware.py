@@ -6,7 +6,7 @@ changes runs once more with `realistic` timing (issue 3: "with realistic timing 
 issue 12: one realistic run per such behaviour, not a realistic twin of every test): the first
 activation's seconds-long reply, locked and activated (full-boot Havana, Madrid), a factory reset and
 the next activation, the lock restored after a reboot, an activation that waits for the network, and
-an activation re-sent at boot whose reply comes seconds after the restored state (defect-every-boot).
+a decision re-requested at boot whose reply comes seconds after boot_completed (defect-every-boot).
 The other tests differ from these only in data the server or the firmware decides on (a place, a
 policy, a language, a SIM), which timing does not touch. Every wait is on a condition (a property, a
 view, the next boot) with a deadline, never a sleep, so a test that passes fast but relies on the
