@@ -32,6 +32,7 @@ LONGEST_FIRST = (
     "integration/test_peer_suites.py",
     "integration/test_norvik_firmware.py::test_realistic_timing_madrid_is_allowed",
     "e2e/test_shard.py::test_shards_partition_the_selection_and_durations_balance_them",
+    "e2e/test_prefix_verdicts.py",
     "integration/test_retire.py::test_a_worker_whose_device_cannot_be_replaced_hands_its_scenarios_to_the_other",
     "e2e/test_norvik_catalogue.py::test_a_defect_variant_is_caught_on_the_norvik_family",
     "unit/test_hostile_scenarios.py::test_fuzz_generated_documents",
@@ -61,7 +62,7 @@ LONGEST_FIRST = (
 # grouping: pytest-dev/pytest-xdist#1386.)
 SHARED_LAB_MODULES = frozenset(f"tests/integration/{name}.py" for name in (
     "test_farm", "test_farm_faults", "test_lab_faults", "test_device_userland", "test_android_gaps", "test_farm_state",
-    "test_exitproxy"))
+    "test_exitproxy", "test_snapshot_resets"))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
