@@ -18,8 +18,8 @@ _MARKED_FOLDERS = {"integration": "integration", "e2e": "e2e"}
 # rest of the integration and e2e tests, then the unit tests, which are short and fill the gaps at
 # the end. A name missing here only costs time; a name that no longer exists is ignored.
 LONGEST_FIRST = (
-    "integration/test_farm_faults.py",  # one farm, one test (~65 s under load)
-    "integration/test_farm.py",  # one unit (one farm): starts first, runs ~1.5 min on its worker
+    "integration/test_farm_faults.py",  # one farm, one test (27-55 s)
+    "integration/test_farm.py",  # one unit (one farm): ~1 min on its worker
     "integration/test_lab_faults.py",  # one unit too
     "integration/test_runner.py::test_realistic_timing_is_waited_on_not_slept_through",
     "integration/test_firmware.py::test_realistic_timing_first_activation_in_havana_locks",
