@@ -6,6 +6,7 @@ So `-m "not integration"` runs only the fast unit tests. Nothing heavy is import
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, marker))
     if hasattr(config, "workerinput"):  # on xdist workers only (they collect); a plain run keeps file order
         items.sort(key=lambda item: _run_order(item, tests_root))  # stable: ties keep collection order
+
+
+# The pytest runs the tests start (`harness run`, pytester's subprocess runs, e2e runs) load
+# hypothesis's pytest plugin, whose terminal summary imports all of hypothesis (~0.8 CPU-s) although
+# no scenario run uses it: about a minute of CPU per suite on this 2-core machine. Those runs
+# never use hypothesis, so they go without its plugin. Set where tests start them (an xdist worker,
+# or a plain run), never in an xdist controller, whose own children are the workers that need it.
+NO_HYPOTHESIS = "-p no:hypothesispytest"
+
+
+def _without_hypothesis(addopts: str) -> str:
+    return addopts if NO_HYPOTHESIS in addopts else f"{addopts} {NO_HYPOTHESIS}".strip()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        os.environ["PYTEST_ADDOPTS"] = _without_hypothesis(os.environ.get("PYTEST_ADDOPTS", ""))
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester's own, whose runs go without hypothesis's plugin too (it clears PYTEST_ADDOPTS)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", NO_HYPOTHESIS)
+    return pytester
