@@ -10,6 +10,7 @@ import yaml
 from harness.scenario import load_file, load_paths
 from harness.scenario.loader import scenario_files
 from harness.scenario.schema import json_schema
+from tests.support import scenario_schema_validator
 
 ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = scenario_files([ROOT])
@@ -40,9 +41,9 @@ def test_catalogue_shape() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
 def test_file_matches_json_schema(path: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    pytest.importorskip("jsonschema")
     for doc in yaml.safe_load_all(path.read_text()):
-        jsonschema.validate(doc, json_schema())
+        scenario_schema_validator().validate(doc)
 
 
 def test_schema_shape() -> None:

@@ -13,6 +13,7 @@ from harness.scenario import load_text, model
 from harness.scenario.schema import json_schema
 from harness.scenario.surface import STEPS
 from harness.scenario.yamlsource import load_documents
+from tests.support import scenario_schema_validator
 
 jsonschema = pytest.importorskip("jsonschema")
 EXAMPLES = [(kind, example) for kind, surface in STEPS.items() for example in surface.examples]
@@ -28,7 +29,7 @@ def test_example_loads_and_validates(kind: str, example: str) -> None:
     text = document(example)
     (scenario,) = load_text(text, "example.yaml")
     assert scenario.steps[0].kind == kind
-    jsonschema.validate(load_documents(text)[0], json_schema())
+    scenario_schema_validator().validate(load_documents(text)[0])
 
 
 def test_every_kind_has_a_surface_and_examples() -> None:
@@ -45,4 +46,4 @@ def test_the_schema_refuses_what_the_loader_refuses(step: str) -> None:
     with pytest.raises(Exception):  # noqa: B017 -- ScenarioError from the loader
         load_text(text, "bad.yaml")
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(load_documents(text)[0], json_schema())
+        scenario_schema_validator().validate(load_documents(text)[0])
