@@ -63,7 +63,9 @@ LONGEST_FIRST = (
 # grouping: pytest-dev/pytest-xdist#1386.)
 SHARED_LAB_MODULES = frozenset(f"tests/integration/{name}.py" for name in (
     "test_farm", "test_farm_faults", "test_lab_faults", "test_device_userland", "test_android_gaps", "test_farm_state",
-    "test_exitproxy", "test_snapshot_resets"))
+    "test_exitproxy", "test_snapshot_resets")) | {
+    # an in-process cache instead of a lab: repro's GeoNames index (~1.2 CPU-s to build) once, not per worker
+    "tests/unit/test_repro.py"}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
