@@ -28,7 +28,6 @@ from harness.scenario.model import (
     DeviceHints,
     ExpectStep,
     LocationStep,
-    Position,
     ResetStep,
     Scenario,
     ScreenshotStep,
@@ -38,12 +37,10 @@ from harness.scenario.model import (
 )
 from harness.scenario.runner import Outcome, ScenarioRunner, run_scenario
 from harness.session import DeviceSession
+from tests.values import CUBACEL, HAVANA, MADRID
 
 pytestmark = pytest.mark.integration
 
-HAVANA = Position(latitude=23.1136, longitude=-82.3666, place="Havana", country="CU")
-MADRID = Position(latitude=40.4168, longitude=-3.7038, place="Madrid", country="ES")
-CUBACEL = SimSpec(slot=0, mcc="368", mnc="01", country="CU", operator="CUBACEL")
 MOVISTAR = SimSpec(slot=0, mcc="214", mnc="07", country="ES", operator="Movistar")
 
 
