@@ -226,6 +226,25 @@ def test_first_activation_in_a_prohibited_territory_locks(phone: Any, place: str
     assert "international sanction restrictions" in p.u2(resourceId=NOTICE_BODY).get_text()
     logs = p.sh("logcat -d -s RegionLock")
     assert "verdict=locked" in logs and "signal=gps" in logs
+    assert_delays_reported(p)
+
+
+def assert_delays_reported(p: Phone) -> None:
+    """The device logged each delay it imposed (EmuTiming), with exactly the values its timing drew
+    for this seed: boot, every page transition in order, the activation reply; nothing under `fast`."""
+    from emulators.virtual.firmware.timing import Timing
+
+    lines = [line.split(": ", 1)[1] for line in p.sh("logcat -d -s EmuTiming:I -v tag").splitlines() if ": " in line]
+    if p.prop("vendor.timing") == "fast":
+        assert lines == []
+        return
+    boot = p.prop("vendor.timing.boot_seconds")
+    drawn = Timing("realistic", int(p.prop("vendor.timing.seed")), float(boot) if boot else None)
+    screens = [line for line in lines if "kind=screen" in line]
+    assert lines[0] == f"delay kind=boot seconds={drawn.boot_delay():.3f}"
+    assert screens == [f"delay kind=screen seconds={drawn.screen_delay():.3f}" for _ in screens] and len(screens) >= 6
+    assert f"delay kind=activation seconds={drawn.activation_delay():.3f}" in lines
+    assert len(lines) == 1 + len(screens) + 1
 
 
 @pytest.mark.parametrize(("timing", "place"), places_by_timing(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulators.virtual.firmware.timing import PROFILES, Timing
+from emulators.virtual.firmware.timing import PROFILES, Timing, delay_message
 
 
 def test_realistic_delays_stay_within_the_profile() -> None:
@@ -40,3 +40,20 @@ def test_each_kind_replays_whatever_the_interleaving() -> None:
 def test_different_seeds_give_different_runs() -> None:
     one, two = Timing("realistic", seed=1), Timing("realistic", seed=2)
     assert [one.screen_delay() for _ in range(3)] != [two.screen_delay() for _ in range(3)]
+
+
+def test_every_non_zero_delay_is_reported_as_drawn() -> None:
+    # the device's EmuTiming log lines (a bench's limit) come from here: exactly the values waited
+    reported: list[tuple[str, float]] = []
+    timing = Timing("realistic", seed=4, boot_seconds=2.5, report=lambda kind, s: reported.append((kind, s)))
+    drawn = [("boot", timing.boot_delay()), ("screen", timing.screen_delay()),
+             ("activation", timing.activation_delay()), ("screen", timing.screen_delay())]
+    assert reported == drawn and drawn[0] == ("boot", 2.5)
+    fast: list[tuple[str, float]] = []
+    quiet = Timing("fast", report=lambda kind, s: fast.append((kind, s)))
+    quiet.boot_delay(), quiet.screen_delay(), quiet.activation_delay()
+    assert fast == []  # nothing imposed, nothing written
+
+
+def test_delay_message_has_the_agreed_shape() -> None:
+    assert delay_message("activation", 2.0) == "delay kind=activation seconds=2.000"

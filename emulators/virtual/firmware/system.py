@@ -36,8 +36,8 @@ from emulators.virtual.device import DeviceConfig, Firmware, Fix, RadioState
 from emulators.virtual.firmware import activation_client, connectivity, identity, location, telephony
 from emulators.virtual.firmware.activation_server import ActivationServer
 from emulators.virtual.firmware.policy import LOCKED, Policy, load_policy
+from emulators.virtual.firmware.timing import DELAY_TAG, Timing, TimingProfile, delay_message
 from emulators.virtual.firmware.timing import PROFILES as TIMING_PROFILES
-from emulators.virtual.firmware.timing import Timing, TimingProfile
 from emulators.virtual.ui.view import Screen
 
 VERDICT_FILE = "/data/system/regionlock.json"
@@ -77,7 +77,8 @@ class SystemFirmware(Firmware):
         self.profile = self.device_profile(config.knob("device.profile"))
         boot_seconds = config.knob("timing.boot_seconds")
         self.timing = Timing(config.knob("timing", "fast") or "fast", int(config.knob("timing.seed", "0") or 0),
-                             float(boot_seconds) if boot_seconds else None, profiles=self.timing_profiles)
+                             float(boot_seconds) if boot_seconds else None, profiles=self.timing_profiles,
+                             report=self._log_delay)
         self.policy: Policy = load_policy(config.knob("regionlock.policy", "global") or "global")
         self.slots = max(1, min(2, int(config.knob("sim.slots", "1") or 1)))
         self.lock = threading.RLock()
@@ -91,6 +92,9 @@ class SystemFirmware(Firmware):
         self._worker: threading.Thread | None = None
         self._transition_pending = False
         self._server: ActivationServer | None = None
+
+    def _log_delay(self, kind: str, seconds: float) -> None:
+        self.device.log.i(DELAY_TAG, delay_message(kind, seconds))
 
     # --- what a family supplies --------------------------------------------------------------
     def device_profile(self, name: str) -> identity.DeviceProfile:
@@ -473,7 +477,6 @@ class SystemFirmware(Firmware):
         }
 
     def _activate(self, generation: int) -> None:
-        delay = self.timing.activation_delay()
         request = self.activation_request()
         # the global proxy setting (proxy-aware apps), else the emulator's -http-proxy (all guest TCP)
         proxy = (activation_client.parse_proxy(self.device.settings.get("global", "http_proxy"))
@@ -484,6 +487,8 @@ class SystemFirmware(Firmware):
                                    f"proxy={proxy}")
         try:
             url = self.activation_url()
+            # drawn (and reported) only now: an attempt that fails before it never waited
+            delay = self.timing.activation_delay()
             if delay:
                 threading.Event().wait(delay)
             reply = activation_client.post_json(url + "/v1/activate", request, proxy)
