@@ -1,118 +1,223 @@
-"""Suite benchmark: a scenario catalogue on 1, 2 and 4 virtual emulators.
+"""Suite benchmark against the limit: the scenario catalogue on 1, 2 and 4 virtual emulators, under
+`fast` and `realistic` device timing, with and without snapshot resets and prefix sharing.
 
-Reports, per device count, scenarios per minute and parallel efficiency (throughput at N devices /
-(N x throughput at 1)); per step kind, the median and p95 seconds the runner spent in that step;
-and, for the spoof steps, their median expressed in adb round trips measured two ways on a booted
-virtual emulator, so a slow harness shows up as overhead instead of hiding in device time:
+    .venv/bin/python bench/bench_suite.py [--timing fast realistic] [--devices 1 2 4]
+        [--configs cold snapshot-resets full] [--paths scenarios] [--json out.json]
 
-- through `harness.session.LowLatencyDevice` (adbutils, what the harness itself pays per shell call);
-- at the protocol level (`host:transport:SERIAL` then `shell:true` on our own socket, no client
-  sleeps: the adb server plus the emulator only; the helper is bench_emulator.raw_service).
+The limit of a run is what the devices themselves forced: the sum of every delay they imposed (boot,
+snapshot load, wizard page transition, activation reply), read from their own `EmuTiming` log lines
+through adb logcat (bench/emu_timing.py), divided by the number of devices. No harness can finish
+the catalogue faster on those devices. Per run it reports wall time, scenarios per minute, the limit,
+the ratio wall / limit, and the parallel efficiency (throughput at N devices / (N x throughput at 1
+device), when the same timing and configuration ran on 1 device). Per step kind it reports the
+harness's own time: the step's wall time (Allure's step start/stop) minus the device's imposed waits
+within it (the EmuTiming intervals placed on the same clock), against one `shell true` round trip
+through the harness's own DeviceSession (adbutils, as the harness talks to a device) and at the
+protocol level (raw socket: adb server + emulator only, bench_emulator.raw_service).
 
-    .venv/bin/python bench/bench_suite.py [--devices 1 2 4] [--paths scenarios/smoke] [--json out.json]
+Configurations (agreed option names, issue 12):
+- `cold`: every reset a cold boot, every scenario all its steps (`--no-snapshot-resets
+  --no-prefix-sharing`; a harness without those options has no other mode, so its plain run is cold);
+- `snapshot-resets`: resets load a snapshot, no prefix sharing (`--no-prefix-sharing`);
+- `full`: both on (the harness's default).
+A configuration the harness under test has no option for is reported "not available", never run as
+something else. Targets (issue 12): wall within 1.3x of the limit under `realistic`; >= 85 %
+parallel efficiency at 4 devices; the harness's own time per step within 2x of one round trip.
 
-`--paths scenarios` runs the whole catalogue. Run by hand or nightly; never part of the test run. On a
-2-core machine expect efficiency to drop above 2 devices: the emulators and the workers share the cores.
-Step timings come from the `steps` field of the plugin's `--harness-summary` result events; a scenario
-that did not complete (failed, error, skipped) has none, so only completed scenarios feed the step table.
+Load: the 1-minute load average is sampled every 5 s during each run (mean and max are reported): on
+a shared machine the figures move with it. Run by hand; never part of the test run. A realistic run
+of the whole catalogue at 4 devices takes tens of minutes (the devices mostly sleep).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))  # bench_emulator, also when imported from elsewhere
+sys.path.insert(0, str(BENCH))  # bench_emulator, emu_timing, also when imported from elsewhere
 
 from bench_emulator import raw_service
+from emu_timing import ENV_DIR, Delay, ScenarioSpan, read_allure, read_plugin_dir, unique
 
 from harness.backends.base import BackendOptions
-from harness.backends.virtual import VirtualBackend, _adb_client
+from harness.backends.virtual import VirtualBackend
 from harness.cli import RunRequest, pytest_argv, read_events
 from harness.scenario.loader import load_paths
-from harness.session import LowLatencyDevice
 
-# Steps that only change what the device reports (props, console, settings): the ones whose cost
-# should be a handful of adb round trips, hence the round-trip ratio.
-SPOOF_KINDS = ("sim", "network", "location", "locale", "wifi", "data", "airplane", "timezone")
+CONFIGS = {  # name -> the options it needs from the harness under test
+    "cold": ("--no-snapshot-resets", "--no-prefix-sharing"),
+    "snapshot-resets": ("--no-prefix-sharing",),
+    "full": (),
+}
+FEATURE_OPTIONS = ("--no-snapshot-resets", "--no-prefix-sharing")
+TARGET_RATIO, TARGET_EFFICIENCY, TARGET_RTTS = 1.3, 0.85, 2.0
+
+
+@dataclass
+class StepSample:
+    kind: str
+    wall: float
+    device: float  # seconds of device-imposed delay inside the step
+
+    @property
+    def own(self) -> float:
+        return max(0.0, self.wall - self.device)
 
 
 @dataclass
 class SuiteRun:
+    timing: str
+    config: str
     devices: int
-    scenarios: int
-    wall_seconds: float
-    per_minute: float
-    efficiency: float = 1.0
+    scenarios: int = 0
+    wall_seconds: float = 0.0
+    per_minute: float = 0.0
+    limit_seconds: float = 0.0
+    efficiency: float | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
-    step_seconds: list[tuple[str, float]] = field(default_factory=list)  # completed scenarios only
+    delays: dict[str, tuple[int, float]] = field(default_factory=dict)  # kind -> (count, seconds), all devices
+    unplaced_delays: int = 0  # delays inside no step (outside scenarios, or a moved device clock)
+    steps: list[StepSample] = field(default_factory=list)
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # 1-min load average: at start, mean, max
     exit_code: int = 0
+    available: bool = True
+    note: str = ""
 
     @property
-    def busy_share(self) -> float:
-        """Share of the devices' wall time spent inside scenario steps (the rest: pytest, provisioning)."""
-        return sum(s for _, s in self.step_seconds) / (self.wall_seconds * self.devices) if self.wall_seconds else 0.0
+    def ratio(self) -> float | None:
+        return self.wall_seconds / self.limit_seconds if self.limit_seconds > 0 else None
 
-
-@dataclass(frozen=True)
-class StepStats:
-    kind: str
-    count: int
-    p50_s: float
-    p95_s: float
+    @property
+    def in_steps(self) -> float:
+        """Share of devices x wall spent inside scenario steps (the rest: pytest, provisioning, evidence)."""
+        return sum(s.wall for s in self.steps) / (self.wall_seconds * self.devices) if self.wall_seconds else 0.0
 
 
 @dataclass(frozen=True)
 class RoundTrips:
-    """Median seconds of `shell true`, each way, on one booted virtual emulator."""
+    """Median seconds of one `shell true`, on one booted virtual emulator."""
 
-    low_latency_s: float
-    protocol_s: float
+    session_s: float  # harness DeviceSession.shell (adbutils, as the harness makes every device call)
+    protocol_s: float  # raw socket: adb server + emulator only
     samples: int
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+# --------------------------------------------------------------------------------------------
+# The harness under test
+# --------------------------------------------------------------------------------------------
+
+def harness_options() -> set[str]:
+    """Which of the feature options the harness in this tree has (from its own `pytest --help`)."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"], cwd=ROOT,
+                         capture_output=True, text=True, check=False).stdout
+    return {opt for opt in FEATURE_OPTIONS if opt in out}
 
 
-def step_stats(samples: list[tuple[str, float]]) -> list[StepStats]:
-    by_kind: dict[str, list[float]] = {}
-    for kind, seconds in samples:
-        by_kind.setdefault(kind, []).append(seconds)
-    return [StepStats(kind, len(v), statistics.median(v), p95(v)) for kind, v in sorted(by_kind.items())]
+def config_args(config: str, available: set[str]) -> tuple[str, ...] | None:
+    """The options that select `config`, or None when the harness cannot run it."""
+    if not available:  # a harness from before snapshots: every reset is a cold boot, nothing shared
+        return () if config == "cold" else None
+    wanted = CONFIGS[config]
+    return wanted if set(wanted) <= available else None
 
 
-def run_suite(paths: list[str], devices: int) -> SuiteRun:
-    with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
-        events = Path(tmp) / "events.jsonl"
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    dirty = " (+uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return f"{git('rev-parse', '--short', 'HEAD')} {git('log', '-1', '--format=%s')[:60]}{dirty}"
+
+
+# --------------------------------------------------------------------------------------------
+# One run
+# --------------------------------------------------------------------------------------------
+
+class LoadSampler:
+    def __init__(self, every: float = 5.0) -> None:
+        self.samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> tuple[float, float, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples[0], statistics.mean(self.samples), max(self.samples)
+
+
+def run_suite(paths: list[str], devices: int, timing: str, config: str, options: tuple[str, ...],
+              keep: Path | None = None) -> SuiteRun:
+    with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp_name:
+        tmp = keep or Path(tmp_name)
+        (tmp / "emu").mkdir(parents=True, exist_ok=True)
+        events, allure = tmp / "events.jsonl", tmp / "allure"
         workers = ("-n", str(devices)) if devices > 1 else ()
-        req = RunRequest((*paths, *workers, "--backend", "virtual", "-q"), Path(tmp) / "allure")
+        args = (*paths, *workers, "--backend", "virtual", "--device-prop", f"timing={timing}", *options,
+                "-p", "emu_timing", "-q")
+        env = {**os.environ, ENV_DIR: str(tmp / "emu"),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")]))}
+        sampler = LoadSampler()
         started = time.monotonic()
-        proc = subprocess.run(pytest_argv(req, events), cwd=ROOT, capture_output=True, text=True, check=False)
+        proc = subprocess.run(pytest_argv(RunRequest(args, allure), events), cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=False)
         wall = time.monotonic() - started
+        load = sampler.stop()
         _, records = read_events(events)
+        spans, attached = read_allure(allure) if allure.exists() else ([], [])
+        delays = unique([*attached, *read_plugin_dir(tmp / "emu")])
+        if keep is not None:
+            (tmp / "pytest.out").write_text(proc.stdout + proc.stderr)
     if not records:  # pytest never ran a scenario: show why instead of a table of zeros
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
-    outcomes: dict[str, int] = {}
-    steps: list[tuple[str, float]] = []
+    run = SuiteRun(timing, config, devices, len(records), wall, 60 * len(records) / wall if wall else 0.0,
+                   load=load, exit_code=proc.returncode)
     for rec in records:
-        outcomes[rec["outcome"]] = outcomes.get(rec["outcome"], 0) + 1
-        steps += [(str(kind), float(seconds)) for kind, seconds in rec.get("steps", [])]
-    per_minute = 60 * len(records) / wall if wall else 0.0
-    return SuiteRun(devices, len(records), wall, per_minute, outcomes=outcomes, step_seconds=steps,
-                    exit_code=proc.returncode)
+        run.outcomes[rec["outcome"]] = run.outcomes.get(rec["outcome"], 0) + 1
+    run.limit_seconds = sum(d.seconds for d in delays) / devices
+    for d in delays:
+        count, seconds = run.delays.get(d.kind, (0, 0.0))
+        run.delays[d.kind] = (count + 1, seconds + d.seconds)
+    run.steps, run.unplaced_delays = place(spans, delays)
+    return run
 
+
+def place(spans: list[ScenarioSpan], delays: list[Delay]) -> tuple[list[StepSample], int]:
+    """Each step with the device-imposed seconds inside it; and how many delays fell in no step."""
+    by_serial: dict[str, list[Delay]] = {}
+    for d in delays:
+        by_serial.setdefault(d.serial, []).append(d)
+    samples, placed = [], set()
+    for span in spans:
+        mine = by_serial.get(span.serial, [])
+        for step in span.steps:
+            inside = [d for d in mine if d.overlap(step.start, step.stop) > 0]
+            placed.update(inside)
+            samples.append(StepSample(step.kind, step.stop - step.start,
+                                      sum(d.overlap(step.start, step.stop) for d in inside)))
+    return samples, len(set(delays) - placed)
+
+
+# --------------------------------------------------------------------------------------------
+# Round trips
+# --------------------------------------------------------------------------------------------
 
 def _median_of(call: Callable[[], object], samples: int, warmup: int = 3) -> float:
     for _ in range(warmup):
@@ -126,14 +231,14 @@ def _median_of(call: Callable[[], object], samples: int, warmup: int = 3) -> flo
 
 
 def round_trips(samples: int = 50) -> RoundTrips:
-    """`shell true` on one provisioned virtual emulator: as the harness talks to it, and raw."""
+    """`shell true` on one provisioned virtual emulator: through the harness's session, and raw."""
     backend = VirtualBackend(BackendOptions())
     try:
         handle = backend.provision(1)[0]
-        device = LowLatencyDevice(_adb_client(handle), serial=handle.serial)  # as DeviceSession builds it
+        session = backend.device_ops(handle).current_session()  # the DeviceSession scenarios run on
         assert raw_service(handle.adb_server_port, handle.serial, "shell:true") == b""
         return RoundTrips(
-            low_latency_s=_median_of(lambda: device.shell("true"), samples),
+            session_s=_median_of(lambda: session.shell(["true"]), samples),
             protocol_s=_median_of(lambda: raw_service(handle.adb_server_port, handle.serial, "shell:true"), samples),
             samples=samples)
     finally:
@@ -144,68 +249,110 @@ def round_trips(samples: int = 50) -> RoundTrips:
 # Output
 # --------------------------------------------------------------------------------------------
 
-def print_runs(runs: list[SuiteRun], steps_per_pass: int) -> None:
-    print(f"{'devices':>7} {'scenarios':>9} {'steps':>6} {'wall s':>8} {'per min':>8} {'efficiency':>10}"
-          f" {'in steps':>8}  outcomes")
+def _pct(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "-"
+
+
+def print_runs(runs: list[SuiteRun]) -> None:
+    print(f"{'timing':<9} {'config':<15} {'dev':>3} {'scen':>4} {'wall s':>7} {'/min':>6} {'limit s':>7}"
+          f" {'ratio':>5} {'effic':>5} {'steps%':>6} {'load 0/avg/max':>15}  outcomes")
     for r in runs:
+        if not r.available:
+            print(f"{r.timing:<9} {r.config:<15} {r.devices:>3}  not available: {r.note}")
+            continue
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r.outcomes.items()))
-        print(f"{r.devices:>7} {r.scenarios:>9} {steps_per_pass:>6} {r.wall_seconds:>8.1f} {r.per_minute:>8.1f}"
-              f" {r.efficiency:>10.0%} {r.busy_share:>8.0%}  {outcomes}")
-
-
-def print_steps(runs: list[SuiteRun], rtt: RoundTrips) -> None:
-    """One row per step kind: count and p50/p95 ms at each device count, then the round-trip ratios."""
-    per_run = [{s.kind: s for s in step_stats(r.step_seconds)} for r in runs]
-    kinds = sorted({k for stats in per_run for k in stats}, key=lambda k: (k not in SPOOF_KINDS, k))
-    head = f"{'step':<13} {'n':>4}"
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        print(f"{r.timing:<9} {r.config:<15} {r.devices:>3} {r.scenarios:>4} {r.wall_seconds:>7.1f}"
+              f" {r.per_minute:>6.1f} {r.limit_seconds:>7.1f} {ratio:>5} {_pct(r.efficiency):>5}"
+              f" {r.in_steps:>6.0%} {r.load[0]:>5.1f}/{r.load[1]:>4.1f}/{r.load[2]:>4.1f}  {outcomes}")
+    print("limit: sum of the devices' own imposed delays / devices; ratio: wall / limit; effic: throughput /"
+          " (devices x the 1-device throughput, same timing and config); steps%: devices x wall inside steps")
     for r in runs:
-        head += f" {f'p50 ms @{r.devices}':>11} {f'p95 ms @{r.devices}':>11}"
-    head += f" {'/ LowLat rtt':>12} {'/ proto rtt':>11}"
-    print(head)
-    for kind in kinds:
-        first = per_run[0].get(kind)
-        line = f"{kind:<13} {first.count if first else 0:>4}"
-        for stats in per_run:
-            s = stats.get(kind)
-            line += f" {s.p50_s * 1000:>11.1f} {s.p95_s * 1000:>11.1f}" if s else f" {'-':>11} {'-':>11}"
-        if kind in SPOOF_KINDS and first:
-            line += f" {first.p50_s / rtt.low_latency_s:>11.1f}x {first.p50_s / rtt.protocol_s:>10.0f}x"
-        print(line)
-    print(f"n: step count in the {runs[0].devices}-device run; the ratios divide its spoof-step p50 by the median"
-          f" `shell true` round trip (n={rtt.samples}):")
-    print(f"  LowLatencyDevice (adbutils, as the harness): {rtt.low_latency_s * 1000:.2f} ms;"
-          f" protocol (raw socket, adb server + emulator): {rtt.protocol_s * 1000:.2f} ms")
+        if r.available and r.delays:
+            parts = ", ".join(f"{k} {n} x = {s:.0f} s" for k, (n, s) in sorted(r.delays.items()))
+            print(f"  {r.timing} {r.config} {r.devices} dev: delays {parts}; {r.unplaced_delays} outside every step")
+
+
+def step_table(run: SuiteRun) -> list[dict[str, float | int | str]]:
+    by_kind: dict[str, list[StepSample]] = {}
+    for s in run.steps:
+        by_kind.setdefault(s.kind, []).append(s)
+    rows: list[dict[str, float | int | str]] = []
+    for kind, samples in sorted(by_kind.items(), key=lambda kv: -sum(s.wall for s in kv[1])):
+        own = sorted(s.own for s in samples)
+        rows.append({"kind": kind, "n": len(samples), "wall_p50": statistics.median(s.wall for s in samples),
+                     "device_p50": statistics.median(s.device for s in samples), "own_p50": statistics.median(own),
+                     "own_p95": own[min(len(own) - 1, max(0, round(0.95 * len(own)) - 1))],
+                     "own_mean": statistics.mean(own), "own_total": sum(own)})
+    return rows
+
+
+def print_steps(run: SuiteRun, rtt: RoundTrips | None) -> None:
+    print(f"steps, {run.timing} {run.config} at {run.devices} device(s) (ms; own = wall - the device's imposed"
+          " wait inside the step)")
+    print(f"{'step':<14} {'n':>4} {'wall p50':>9} {'device p50':>10} {'own p50':>8} {'own p95':>8} {'own mean':>8}"
+          f" {'own total s':>11} {'p50/rtt':>8}")
+    for row in step_table(run):
+        ratio = f"{float(row['own_p50']) / rtt.session_s:>7.1f}x" if rtt else "-"
+        print(f"{row['kind']:<14} {row['n']:>4} {float(row['wall_p50']) * 1000:>9.0f}"
+              f" {float(row['device_p50']) * 1000:>10.0f} {float(row['own_p50']) * 1000:>8.0f}"
+              f" {float(row['own_p95']) * 1000:>8.0f} {float(row['own_mean']) * 1000:>8.0f}"
+              f" {float(row['own_total']):>11.1f} {ratio:>8}")
+    if rtt:
+        print(f"rtt: one `shell true` through the harness's DeviceSession {rtt.session_s * 1000:.2f} ms"
+              f" (protocol level {rtt.protocol_s * 1000:.2f} ms), median of {rtt.samples}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--timing", nargs="+", choices=("fast", "realistic"), default=["fast"])
     parser.add_argument("--devices", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--paths", nargs="+", default=["scenarios/smoke"])
+    parser.add_argument("--configs", nargs="+", choices=tuple(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--paths", nargs="+", default=["scenarios"])
+    parser.add_argument("--no-rtt", action="store_true", help="skip the round-trip measurement")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep each run's events, Allure results and pytest output under this folder")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     scenarios = load_paths([ROOT / p for p in args.paths])
-    steps_per_pass = sum(len(s.steps) for s in scenarios)
-    print(f"{len(scenarios)} scenarios ({steps_per_pass} steps) under {' '.join(args.paths)}", flush=True)
-    runs = []
-    for n in args.devices:
-        runs.append(run_suite(args.paths, n))
-        print(f"  {n} device(s): {runs[-1].wall_seconds:.1f} s", flush=True)
-    base = runs[0].per_minute / runs[0].devices if runs and runs[0].per_minute else 0.0
+    available = harness_options()
+    commit = git_commit()
+    print(f"{len(scenarios)} scenarios ({sum(len(s.steps) for s in scenarios)} steps) under {' '.join(args.paths)};"
+          f" harness {commit}; feature options: {', '.join(sorted(available)) or 'none'};"
+          f" {os.cpu_count()} cores", flush=True)
+    runs: list[SuiteRun] = []
+    for timing in args.timing:
+        for config in args.configs:
+            options = config_args(config, available)
+            for n in sorted(args.devices):
+                if options is None:
+                    runs.append(SuiteRun(timing, config, n, available=False,
+                                         note="the harness under test has no option for it"))
+                    continue
+                keep = args.keep / f"{timing}-{config}-{n}" if args.keep else None
+                runs.append(run_suite(args.paths, n, timing, config, options, keep))
+                r = runs[-1]
+                print(f"  {timing} {config} {n} device(s): {r.wall_seconds:.1f} s, limit {r.limit_seconds:.1f} s,"
+                      f" load {r.load[1]:.1f}", flush=True)
+            ones = [r for r in runs if (r.timing, r.config, r.devices) == (timing, config, 1) and r.available]
+            if ones and ones[0].per_minute:
+                for r in runs:
+                    if (r.timing, r.config) == (timing, config) and r.available:
+                        r.efficiency = r.per_minute / (r.devices * ones[0].per_minute)
+    rtt = None if args.no_rtt else round_trips()
+    print()
+    print_runs(runs)
     for r in runs:
-        r.efficiency = r.per_minute / (r.devices * base) if base else 0.0
-    rtt = round_trips()
-    print()
-    print_runs(runs, steps_per_pass)
-    print("efficiency: throughput / (devices x throughput at the first count); in steps: share of"
-          " devices x wall spent inside scenario steps")
-    print()
-    print_steps(runs, rtt)
+        if r.available and r.steps:
+            print()
+            print_steps(r, rtt)
     if args.json:
         args.json.write_text(json.dumps({
-            "paths": args.paths, "steps_per_pass": steps_per_pass,
-            "runs": [{**asdict(r), "busy_share": r.busy_share} for r in runs],
-            "step_stats": {r.devices: [asdict(s) for s in step_stats(r.step_seconds)] for r in runs},
-            "round_trips": asdict(rtt)}, indent=1))
+            "paths": args.paths, "commit": commit, "feature_options": sorted(available),
+            "scenarios": len(scenarios), "cores": os.cpu_count(),
+            "runs": [{**{k: v for k, v in asdict(r).items() if k != "steps"}, "ratio": r.ratio,
+                      "in_steps": r.in_steps, "step_table": step_table(r)} for r in runs],
+            "round_trips": asdict(rtt) if rtt else None}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,174 @@
+"""The devices' own timing, as a bench reads it: the virtual emulator's `EmuTiming` log lines.
+
+Every delay the device imposes (boot, snapshot load, wizard page transition, activation reply) is one
+logcat line written when the delay begins (emulators/virtual/firmware/timing.py):
+
+    11-26 05:32:12.240  1000  1000 I EmuTiming: delay kind=boot seconds=20.599
+
+A bench never guesses these from the profile table: it reads them through `adb logcat`, from two
+places, because a virtual emulator's log dies with its process (every cold-boot `reset`):
+
+- the device log the harness itself attaches to the Allure results at every `expect` and at a
+  failure (`logcat -d` since the scenario began, read by the harness through adb);
+- this module as a pytest plugin (`-p emu_timing`, with `BENCH_EMU_TIMING_DIR` set): before each
+  scenario it reads `logcat -d -s EmuTiming` from the leased device, which catches what happened
+  outside scenarios (the provisioning boot, a snapshot saved between scenarios). One adb call per
+  scenario, outside the scenario's steps.
+
+The same line seen twice (both places, or two attachments of one scenario) counts once: a delay is
+keyed by (device serial, log timestamp, message). Device log timestamps are the device's clock in its
+time zone; the virtual device's clock is the host's and its zone GMT unless a scenario moves them (the
+catalogue's one `wait` step past 2 s does), so a delay is placed on the host's UTC timeline by its
+timestamp; one that falls in no step of its device's scenarios is counted in the limit and listed as
+unplaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TAG = "EmuTiming"
+ENV_DIR = "BENCH_EMU_TIMING_DIR"
+LOGCAT = ["logcat", "-d", "-s", f"{TAG}:I", "-v", "threadtime"]
+_LINE = re.compile(r"(?P<stamp>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+\d+\s+\d+\s+I\s+" + TAG
+                   + r"\s*: delay kind=(?P<kind>[\w-]+) seconds=(?P<seconds>\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Delay:
+    """One delay a device imposed: from `start` (epoch seconds, UTC) for `seconds`."""
+
+    serial: str
+    start: float
+    kind: str
+    seconds: float
+
+    @property
+    def end(self) -> float:
+        return self.start + self.seconds
+
+    def overlap(self, start: float, end: float) -> float:
+        return max(0.0, min(self.end, end) - max(self.start, start))
+
+
+def parse_lines(serial: str, text: str, near: float) -> Iterator[Delay]:
+    """The EmuTiming lines in `text` (threadtime format, any other lines ignored). threadtime has no
+    year: `near` (epoch seconds, when the log was read) supplies it."""
+    for line in text.splitlines():
+        match = _LINE.search(line)
+        if match is None:
+            continue
+        yield Delay(serial, _epoch(match["stamp"], near), match["kind"], float(match["seconds"]))
+
+
+def _epoch(stamp: str, near: float) -> float:
+    year = datetime.fromtimestamp(near, UTC).year
+    candidates = []
+    for y in (year - 1, year, year + 1):  # a run across New Year's Eve
+        try:
+            candidates.append(datetime.strptime(f"{y}-{stamp}", "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC).timestamp())
+        except ValueError:  # 29 Feb in a year that has none
+            continue
+    return min(candidates, key=lambda t: abs(t - near))
+
+
+def unique(delays: Iterable[Delay]) -> list[Delay]:
+    return sorted(set(delays), key=lambda d: (d.serial, d.start))
+
+
+# --------------------------------------------------------------------------------------------
+# Allure results: the harness's own log attachments and its step intervals
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepSpan:
+    kind: str
+    start: float  # epoch seconds
+    stop: float
+
+
+@dataclass(frozen=True)
+class ScenarioSpan:
+    """One attempt of one scenario as Allure recorded it."""
+
+    name: str
+    serial: str
+    start: float
+    stop: float
+    status: str
+    steps: tuple[StepSpan, ...]
+
+
+def read_allure(results: Path) -> tuple[list[ScenarioSpan], list[Delay]]:
+    """Every scenario attempt in an Allure results dir, and the EmuTiming lines of its device logs."""
+    spans: list[ScenarioSpan] = []
+    delays: list[Delay] = []
+    for path in sorted(results.glob("*-result.json")):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        serial = _device(result)
+        steps = tuple(StepSpan(str(s["name"]).split(":", 1)[0].strip(), s["start"] / 1000, s["stop"] / 1000)
+                      for s in result.get("steps", []) if "start" in s and "stop" in s)
+        spans.append(ScenarioSpan(result.get("fullName", path.name), serial, result.get("start", 0) / 1000,
+                                  result.get("stop", 0) / 1000, result.get("status", ""), steps))
+        for attachment in _attachments(result):
+            if "device log" in attachment.get("name", ""):
+                text = (results / attachment["source"]).read_text(encoding="utf-8", errors="replace")
+                delays += parse_lines(serial, text, result.get("stop", 0) / 1000)
+    return spans, delays
+
+
+def _device(result: dict[str, Any]) -> str:
+    for param in result.get("parameters", []):
+        if param.get("name") == "device":
+            return str(param.get("value", "")).strip("'\"")
+    return ""
+
+
+def _attachments(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from node.get("attachments", [])
+    for step in node.get("steps", []):
+        yield from _attachments(step)
+
+
+def read_plugin_dir(folder: Path) -> list[Delay]:
+    """What the plugin wrote: one JSON line per read ({serial, at, text})."""
+    delays: list[Delay] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            delays += parse_lines(record["serial"], record["text"], record["at"])
+    return delays
+
+
+# --------------------------------------------------------------------------------------------
+# The pytest plugin (runs in the harness's pytest processes, workers included)
+# --------------------------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_harness_run_scenario(item: pytest.Item, scenario: Any, device: Any) -> Iterator[None]:
+    folder = os.environ.get(ENV_DIR)
+    if folder:
+        _read_device(Path(folder), device)
+    yield
+
+
+def _read_device(folder: Path, device: Any) -> None:
+    import time
+
+    try:
+        session = device.ops.current_session()
+        text = session.shell(LOGCAT, timeout=30).output
+        serial = str(session.serial)
+    except Exception as exc:  # noqa: BLE001 -- a device the scenario will find dead anyway; noted, not fatal
+        text, serial = f"read failed: {exc}", str(getattr(getattr(device, "handle", None), "serial", ""))
+    with open(folder / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps({"serial": serial, "at": time.time(), "text": text}) + "\n")
