@@ -10,10 +10,10 @@ places, because a virtual emulator's log dies with its process (every cold-boot 
 
 - the device log the harness itself attaches to the Allure results at every `expect` and at a
   failure (`logcat -d` since the scenario began, read by the harness through adb);
-- this module as a pytest plugin (`-p emu_timing`, with `BENCH_EMU_TIMING_DIR` set): before each
-  scenario it reads `logcat -d -s EmuTiming` from the leased device, which catches what happened
-  outside scenarios (the provisioning boot, a snapshot saved between scenarios). One adb call per
-  scenario, outside the scenario's steps.
+- this module as a pytest plugin (`-p emu_timing`, with `BENCH_EMU_TIMING_DIR` set): before and
+  after each scenario it reads `logcat -d -s EmuTiming` from the leased device, which catches what
+  the attachments do not: the provisioning boot, and a snapshot load (the runner's log mark after a
+  load starts after it). Two adb calls per scenario, outside the scenario's steps.
 
 The same line seen twice (both places, or two attachments of one scenario) counts once: a delay is
 keyed by (device serial, log timestamp, message). Device log timestamps are the device's clock in its
@@ -159,6 +159,8 @@ def pytest_harness_run_scenario(item: pytest.Item, scenario: Any, device: Any) -
     if folder:
         _read_device(Path(folder), device)
     yield
+    if folder:
+        _read_device(Path(folder), device)
 
 
 def _read_device(folder: Path, device: Any) -> None:
