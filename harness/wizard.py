@@ -4,7 +4,8 @@ Theory of operation
 -------------------
 The walker never assumes an order of pages: each round it dumps the hierarchy once, recognises the
 page by the profile's selectors, and runs that page's planned actions (taps, or toggles that are only
-tapped when their checked state differs). Then it waits for the page to change. Pages may appear
+tapped when their checked state differs). Then it waits for the page to change, on the device
+(uiautomator's waitUntilGone on the page's own selector), which answers as soon as it does. Pages may appear
 slowly (realistic timing: 0.3-1.5 s after a tap), so a page that stays is re-examined, and only a page
 that makes no progress for `page_timeout_seconds` is an error. An unknown screen is waited on too.
 A stuck wizard is an infrastructure failure (`WizardStuck`), never a verdict.
@@ -75,6 +76,7 @@ class WizardWalker:
                 last, since = name, self.clock()
                 if page is not None:
                     self._act(page, nodes)
+                    self._wait_left(page)
                     continue
             elif self.clock() - since > self.profile.page_timeout_seconds:
                 raise WizardStuck(self.session.serial,
@@ -83,6 +85,17 @@ class WizardWalker:
             time.sleep(self.poll_interval)
         raise WizardStuck(self.session.serial, f"setup wizard not finished within {timeout:.0f}s "
                                                f"(walked: {self.walk.pages})")
+
+    def _wait_left(self, page: WizardPage) -> None:
+        """Wait on the device for the page just acted on to go (uiautomator's waitUntilGone).
+
+        The device answers the moment the screen changes, where polling the hierarchy every
+        `poll_interval` added half an interval of latency (and a dump) to each of the wizard's page
+        transitions (bench/README.md). Bounded like an element wait; a page still there afterwards
+        is what the loop's no-progress check judges, as before.
+        """
+        self.session.ui_call(lambda d: d(**page.recognise).wait_gone(timeout=self.profile.page_timeout_seconds / 3),
+                             f"wizard {page.name}: wait for the next page")
 
     def _over(self, nodes: list[Any]) -> bool:
         """Home screen, or a screen that replaces it once setup is over (a lock notice)."""

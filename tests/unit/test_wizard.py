@@ -26,6 +26,7 @@ class FakeWizard:
     page: int = 0
     switches: dict[str, bool] = field(default_factory=lambda: {"wifi_switch": False, "location_switch": True})
     taps: list[str] = field(default_factory=list)
+    gone_waits: list[str] = field(default_factory=list)  # the selectors waited on to go, in order
     stuck_on: str | None = None
     after_finish: str = "home"  # or "notice"
 
@@ -65,6 +66,12 @@ class FakeElement:
                    "wifi": {"wifi_switch", "wifi_network", "next", "skip"}, "terms": {"accept"},
                    "account": {"skip"}, "location": {"location_switch", "next"}, "done": {"finish"}}[page]
         return name in present
+
+    def wait_gone(self, timeout: float) -> bool:
+        """The page's own selector is gone once the fake moved past that page (no waiting here)."""
+        self.wizard.gone_waits.append(self.selector["resourceId"].removeprefix(P))
+        shown = PAGES[self.wizard.page] if self.wizard.page < len(PAGES) else None
+        return self.selector.get("resourceId") != f"{P}page_{shown}"
 
     @property
     def info(self) -> dict[str, Any]:
@@ -115,3 +122,10 @@ def test_a_page_that_does_not_move_is_infrastructure() -> None:
         w.run(timeout=5)
     assert isinstance(info.value, InfrastructureError)
     assert "terms" in str(info.value)
+
+
+def test_after_acting_on_a_page_it_waits_on_the_device_for_that_page_to_go() -> None:
+    # an event-driven wait (waitUntilGone), not a hierarchy poll per interval, ends each transition
+    fake = FakeWizard()
+    walker(fake).run(timeout=5)
+    assert fake.gone_waits == [f"page_{name}" for name in PAGES]
