@@ -13,7 +13,8 @@ places, because a virtual emulator's log dies with its process (every cold-boot 
 - this module as a pytest plugin (`-p emu_timing`, with `BENCH_EMU_TIMING_DIR` set): before and
   after each scenario it reads `logcat -d -s EmuTiming` from the leased device, which catches what
   the attachments do not: the provisioning boot, and a snapshot load (the runner's log mark after a
-  load starts after it). Two adb calls per scenario, outside the scenario's steps.
+  load starts after it). Two adb calls per scenario, outside the scenario's steps; and one before a
+  mid-scenario cold reboot for a new SIM (`reboot_with_sims`: a new emulator process).
 
 The same line seen twice (both places, or two attachments of one scenario) counts once: a delay is
 keyed by (device serial, log timestamp, message). Device log timestamps are the device's clock in its
@@ -157,20 +158,47 @@ def read_plugin_dir(folder: Path) -> list[Delay]:
 def pytest_harness_run_scenario(item: pytest.Item, scenario: Any, device: Any) -> Iterator[None]:
     folder = os.environ.get(ENV_DIR)
     if folder:
-        _read_device(Path(folder), device)
+        _read_lease(Path(folder), device)
+        _read_before_cold_reboots(Path(folder), device.ops)
     yield
     if folder:
-        _read_device(Path(folder), device)
+        _read_lease(Path(folder), device)
 
 
-def _read_device(folder: Path, device: Any) -> None:
-    import time
+def _read_before_cold_reboots(folder: Path, ops: Any) -> None:
+    """A SIM change after activation is a cold reboot: a new emulator process, the old one's log gone.
+    Read the old device first (one adb call inside that step, ~20 ms of a ~20 s boot)."""
+    reboot = getattr(ops, "reboot_with_sims", None)
+    if reboot is None or getattr(reboot, "bench_reads_first", False):
+        return
 
+    def reboot_with_sims(session: Any, *args: Any, **kwargs: Any) -> Any:
+        _read_session(folder, session)
+        return reboot(session, *args, **kwargs)
+
+    reboot_with_sims.bench_reads_first = True  # type: ignore[attr-defined]
+    ops.reboot_with_sims = reboot_with_sims
+
+
+def _read_lease(folder: Path, device: Any) -> None:
     try:
         session = device.ops.current_session()
-        text = session.shell(LOGCAT, timeout=30).output
-        serial = str(session.serial)
     except Exception as exc:  # noqa: BLE001 -- a device the scenario will find dead anyway; noted, not fatal
-        text, serial = f"read failed: {exc}", str(getattr(getattr(device, "handle", None), "serial", ""))
+        _write(folder, str(getattr(getattr(device, "handle", None), "serial", "")), f"read failed: {exc}")
+        return
+    _read_session(folder, session)
+
+
+def _read_session(folder: Path, session: Any) -> None:
+    try:
+        text = session.shell(LOGCAT, timeout=30).output
+    except Exception as exc:  # noqa: BLE001 -- as above
+        text = f"read failed: {exc}"
+    _write(folder, str(session.serial), text)
+
+
+def _write(folder: Path, serial: str, text: str) -> None:
+    import time
+
     with open(folder / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
         out.write(json.dumps({"serial": serial, "at": time.time(), "text": text}) + "\n")
