@@ -14,6 +14,7 @@ so a dead device is never mistaken for a product verdict.
 
 from __future__ import annotations
 
+import functools
 import re
 import select
 import shlex
@@ -238,6 +239,34 @@ class PrivateServerConnection(adbutils.AdbConnection):
             self._AdbConnection__conn = None  # adbutils' own closed marker (a name-mangled private)
             return
         super().close()
+
+
+U2_READY_POLL = 0.02  # seconds between pings of a just-launched uiautomator2 server
+U2_READY_QUICK = 2.0  # how long we ping it that often before uiautomator2's own wait takes over
+
+
+@functools.cache
+def _prompt_uiautomator() -> type[uiautomator2.Device]:
+    """uiautomator2's Device, noticing a freshly launched server as soon as it answers.
+
+    After launching its server uiautomator2 pings it once and, when it is not up yet (it never is
+    that soon), sleeps 0.5 s before the next ping: half a second of every connect after a boot or
+    a snapshot load, which paid nothing for it (bench/README.md). This pings every 20 ms for up to
+    2 s, then hands over to uiautomator2's own wait with its error reporting (a server that quit,
+    an accessibility service already registered).
+    """
+    import uiautomator2
+
+    class PromptDevice(uiautomator2.Device):
+        def _wait_ready(self, launch_timeout: float = 30) -> None:
+            deadline = time.monotonic() + U2_READY_QUICK
+            while time.monotonic() < deadline and self._process is not None and self._process.pool() is None:
+                if self._check_alive():
+                    return
+                time.sleep(U2_READY_POLL)
+            super()._wait_ready(launch_timeout)
+
+    return PromptDevice
 
 
 def _ended_by_peer(sock: socket.socket) -> bool:
@@ -568,9 +597,8 @@ class DeviceSession:
     def ui(self) -> uiautomator2.Device:
         """The uiautomator2 device, connected lazily (and again after a reboot)."""
         if self._u2 is None:
-            import uiautomator2  # heavy import, only when a UI is needed
-
-            self._u2 = self._adb_call(lambda: uiautomator2.Device(self.device), "uiautomator2 connect")
+            device_class = _prompt_uiautomator()  # heavy import, only when a UI is needed
+            self._u2 = self._adb_call(lambda: device_class(self.device), "uiautomator2 connect")
         return self._u2
 
     def ui_call(self, call: Callable[[uiautomator2.Device], T], what: str) -> T:
