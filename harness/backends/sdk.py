@@ -351,7 +351,11 @@ def instance_env(sdk: Sdk, handle: DeviceHandle) -> dict[str, str]:
 
 
 def adb_client(handle: DeviceHandle) -> adbutils.AdbClient:
-    return adbutils.AdbClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
+    """A client of the run's private adb server that never starts one itself: adbutils' own runs
+    `adb start-server` on a refused connect, which starts a server on the default port 5037."""
+    from harness.session import VersionCachingClient
+
+    return VersionCachingClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
 
 
 def console_kill(handle: DeviceHandle) -> None:

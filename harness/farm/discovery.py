@@ -38,10 +38,13 @@ class HostStatus:
 
 
 def adb_client(adb: str) -> Any:
-    import adbutils
+    """A client of a farm host's adb server that never starts one: adbutils' own runs a local
+    `adb start-server` (default port 5037) when a connect is refused, which never brings back a
+    farm host and starts a server nobody asked for; a host that is down is a lab fault."""
+    from harness.session import VersionCachingClient
 
     host, _, port = adb.rpartition(":")
-    return adbutils.AdbClient(host=host, port=int(port), socket_timeout=ADB_TIMEOUT)
+    return VersionCachingClient(host=host, port=int(port), socket_timeout=ADB_TIMEOUT)
 
 
 def discover(inventory: Inventory) -> tuple[list[FarmDevice], list[HostStatus]]:
