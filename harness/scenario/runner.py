@@ -407,7 +407,13 @@ class ScenarioRunner:
         """The profile's methods in order, until one is accepted (the device then reboots)."""
         refused = []
         for method in methods:
-            result = self.session.shell(list(method.shell), root=method.root, timeout=10)
+            try:
+                result = self.session.shell(list(method.shell), root=method.root, timeout=10)
+            except DeviceError:
+                # the connection dropped before the command's exit status came: the device went
+                # down for the reboot it asked for (`reboot recovery` ends adbd under the shell on a
+                # loaded device). Whether it really rebooted is what reboot_and_wait checks next.
+                return
             if result.ok:
                 return
             refused.append(f"{method.name}: {result.text}")
