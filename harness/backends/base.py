@@ -12,9 +12,12 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.errors import InfrastructureError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.session import DeviceSession
 
 
 class BackendError(InfrastructureError):
@@ -74,6 +77,24 @@ class DeviceHandle:
 BUILD_FACT_PROPS = {"model": "ro.product.model", "manufacturer": "ro.product.manufacturer",
                     "android": "ro.build.version.release", "sdk": "ro.build.version.sdk",
                     "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
+
+
+def adb_client(handle: DeviceHandle, timeout: float = 10.0) -> Any:
+    """A client of the handle's adb server that never starts a server itself: adbutils' own runs
+    `adb start-server` on a refused connect, which starts one on the default port 5037."""
+    from harness.session import VersionCachingClient
+
+    return VersionCachingClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=timeout)
+
+
+def open_session(handle: DeviceHandle, client: Any = None) -> DeviceSession:
+    """The runtime's session with the handle's device: adb (through `client`, else `adb_client`),
+    uiautomator2 and, when the handle has one, its console."""
+    from harness.session import DeviceSession
+
+    token = Path(handle.console_token_path) if handle.console_token_path else None
+    return DeviceSession(handle.serial, client if client is not None else adb_client(handle), handle.console_port,
+                         token)
 
 
 def build_facts(getprop: Callable[[str], str]) -> dict[str, str]:

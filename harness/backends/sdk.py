@@ -49,7 +49,14 @@ from pathlib import Path
 import adbutils
 
 from harness.backends import health
-from harness.backends.base import BackendError, BackendOptions, DeviceHandle, build_facts
+from harness.backends.base import (
+    BackendError,
+    BackendOptions,
+    DeviceHandle,
+    adb_client,
+    build_facts,
+    open_session,
+)
 from harness.backends.virtual import (
     DEFAULT_ADB_PORT,
     _install_sigterm,
@@ -350,14 +357,6 @@ def instance_env(sdk: Sdk, handle: DeviceHandle) -> dict[str, str]:
     return env
 
 
-def adb_client(handle: DeviceHandle) -> adbutils.AdbClient:
-    """A client of the run's private adb server that never starts one itself: adbutils' own runs
-    `adb start-server` on a refused connect, which starts a server on the default port 5037."""
-    from harness.session import VersionCachingClient
-
-    return VersionCachingClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
-
-
 def console_kill(handle: DeviceHandle) -> None:
     """The console's `kill` (the emulator shuts down cleanly); quiet when nothing answers."""
     token = Path(handle.console_token_path) if handle.console_token_path else None
@@ -649,9 +648,7 @@ class SdkDeviceOps:
 
     def current_session(self) -> DeviceSession:
         if self._session is None:
-            token = Path(self.handle.console_token_path) if self.handle.console_token_path else None
-            self._session = DeviceSession(self.handle.serial, adb_client(self.handle), self.handle.console_port,
-                                          token)
+            self._session = open_session(self.handle)
         return self._session
 
     def fresh_device(self, session: DeviceSession, firmware: str | None, profile: str | None,

@@ -43,7 +43,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.backends import health
-from harness.backends.base import BackendError, BackendOptions, DeviceHandle, build_facts
+from harness.backends.base import (
+    BackendError,
+    BackendOptions,
+    DeviceHandle,
+    adb_client,
+    build_facts,
+    open_session,
+)
 from harness.backends.exitproxy import ExitProxyPool
 from harness.errors import DeviceUnreplaceable, ServiceDown
 from harness.resets import IdentityReport
@@ -235,7 +242,7 @@ class EmulatorProcess:
 
     def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> None:
         wait_for(self._ready_line, timeout, f"{self.handle.serial} to print {READY_LINE!r}")
-        adb = _adb_client(self.handle)
+        adb = adb_client(self.handle)
         if not wait_for_listed(adb, self.handle.serial, 5.0):
             announce_emulator(self.handle.adb_server_port, int(self.handle.console_port or 0) + 1)
         wait_for(lambda: _boot_completed(adb, self.handle.serial), timeout,
@@ -252,12 +259,6 @@ class EmulatorProcess:
 
     def stop(self) -> None:
         stop_process(self.proc)
-
-
-def _adb_client(handle: DeviceHandle) -> Any:
-    from harness.session import VersionCachingClient  # never starts a server on the default port
-
-    return VersionCachingClient(host=handle.adb_host, port=handle.adb_server_port, socket_timeout=10)
 
 
 def wait_for_listed(adb: Any, serial: str, timeout: float) -> bool:
@@ -378,7 +379,7 @@ class VirtualBackend:
             shutil.rmtree(self._work_dir, ignore_errors=True)
 
     def facts(self, handle: DeviceHandle) -> dict[str, str]:
-        facts = build_facts(_adb_client(handle).device(handle.serial).getprop)
+        facts = build_facts(adb_client(handle).device(handle.serial).getprop)
         facts.update(backend="virtual", policy=str(handle.firmware))
         return facts
 
@@ -575,10 +576,7 @@ class VirtualDeviceOps:
         return self._session
 
     def _open_session(self) -> Any:
-        from harness.session import DeviceSession
-
-        token = Path(self.handle.console_token_path) if self.handle.console_token_path else None
-        return DeviceSession(self.handle.serial, _adb_client(self.handle), self.handle.console_port, token)
+        return open_session(self.handle)
 
     def fresh_device(self, session: Any, firmware: str | None, profile: str | None, slots: int) -> Any:
         return self._restarted(session, fresh=True, props=self._fresh_props(firmware, profile, slots))
@@ -686,7 +684,7 @@ class VirtualDeviceOps:
                 raise ServiceDown(f"adb server :{port}", f"down and could not be restarted: {exc}") from exc
             self.journal.record(f"adb server :{port}", "was down; restarted")
         # emulators re-announce themselves within a second of the server coming back
-        if not wait_for_listed(_adb_client(self.handle), self.handle.serial, 15.0):
+        if not wait_for_listed(adb_client(self.handle), self.handle.serial, 15.0):
             announce_emulator(port, int(self.handle.console_port or 0) + 1)
 
     def _revive_activation_server(self) -> None:
@@ -731,7 +729,7 @@ class VirtualDeviceOps:
         if state == "T":
             return f"its emulator process {pid} is stopped"
         try:
-            out = _adb_client(self.handle).device(self.handle.serial).shell(
+            out = adb_client(self.handle).device(self.handle.serial).shell(
                 ["echo", "alive"], timeout=DEVICE_PROBE_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 -- adbutils raises several types for a dead link
             return f"it does not answer over adb ({exc or type(exc).__name__})"

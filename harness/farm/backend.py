@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import BackendOptions, DeviceHandle
+from harness.backends.base import BackendOptions, DeviceHandle, open_session
 from harness.errors import CapabilityMissing, DeviceError, InfrastructureError, ServiceDown
 from harness.farm.discovery import FarmDevice, adb_client, discover
 from harness.farm.inventory import Inventory, Labels, load_inventory
@@ -245,11 +245,7 @@ class FarmDeviceOps:
         return self._session
 
     def _open_session(self) -> Any:
-        from harness.session import DeviceSession
-
-        token = Path(self.handle.console_token_path) if self.handle.console_token_path else None
-        client = adb_client(f"{self.handle.adb_host}:{self.handle.adb_server_port}")
-        return DeviceSession(self.handle.serial, client, self.handle.console_port, token)
+        return open_session(self.handle, adb_client(f"{self.handle.adb_host}:{self.handle.adb_server_port}"))
 
     def _close(self) -> None:
         if self._session is not None:

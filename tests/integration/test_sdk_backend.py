@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from harness.backends.base import BackendError, BackendOptions
-from harness.backends.sdk import SdkBackend, adb_client
+from harness.backends.base import BackendError, BackendOptions, adb_client
+from harness.backends.sdk import SdkBackend
 from harness.scenario.model import SimSpec
 from tests.sdk_layout import SdkLayout, make_avd, make_sdk, start_activation_server
 

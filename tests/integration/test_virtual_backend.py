@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.base import BackendError, BackendOptions
-from harness.backends.virtual import VirtualBackend, _adb_client
+from harness.backends.base import BackendError, BackendOptions, adb_client
+from harness.backends.virtual import VirtualBackend
 
 pytestmark = pytest.mark.integration
 
 
 def imei(backend_handle: object) -> str:
-    device = _adb_client(backend_handle).device(backend_handle.serial)  # type: ignore[attr-defined]
+    device = adb_client(backend_handle).device(backend_handle.serial)  # type: ignore[attr-defined]
     match = re.search(r"IMEI\) slot 0: (\d+)", device.shell("dumpsys iphonesubinfo"))
     assert match, "no IMEI in dumpsys iphonesubinfo"
     return match.group(1)
@@ -27,7 +27,7 @@ def test_provision_restart_and_teardown(tmp_path: Path) -> None:
     try:
         first, second = backend.provision(2)
         assert first.serial != second.serial and first.adb_server_port == second.adb_server_port
-        listed = {d.serial for d in _adb_client(first).device_list()}
+        listed = {d.serial for d in adb_client(first).device_list()}
         assert {first.serial, second.serial} <= listed
         assert backend.facts(first)["policy"] == "defect-crimea-blind"
         before = imei(first)
