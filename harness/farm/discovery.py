@@ -6,13 +6,13 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from harness.farm.inventory import Inventory, Labels
+from harness.farm.inventory import AdbAddress, Inventory, Labels
 
 ADB_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
-class FarmDevice:
+class FarmDevice(AdbAddress):
     adb: str  # "host:port" of the adb server that has it
     serial: str
     state: str  # adb's word: device | offline | unauthorized | ...
@@ -21,14 +21,6 @@ class FarmDevice:
     @property
     def id(self) -> str:
         return f"{self.adb}/{self.serial}"
-
-    @property
-    def host(self) -> str:
-        return self.adb.rpartition(":")[0]
-
-    @property
-    def port(self) -> int:
-        return int(self.adb.rpartition(":")[2])
 
 
 @dataclass(frozen=True)

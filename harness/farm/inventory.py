@@ -74,7 +74,21 @@ class Labels(BaseModel):
         return " ".join(f"{k}={v}" for k, v in self.model_dump(exclude_none=True).items())
 
 
-class HostSpec(BaseModel):
+class AdbAddress:
+    """The host and port of an `adb` field ("host:port", checked where it is read)."""
+
+    adb: str
+
+    @property
+    def host(self) -> str:
+        return self.adb.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.adb.rpartition(":")[2])
+
+
+class HostSpec(AdbAddress, BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     adb: str
@@ -94,14 +108,6 @@ class HostSpec(BaseModel):
     @classmethod
     def _check_adb(cls, value: str) -> str:
         return _address(value)
-
-    @property
-    def host(self) -> str:
-        return self.adb.rpartition(":")[0]
-
-    @property
-    def port(self) -> int:
-        return int(self.adb.rpartition(":")[2])
 
 
 class NetworkSpec(BaseModel):
