@@ -29,12 +29,11 @@ process of the harness, not device state), `wait` (it moves the clock, which a l
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from harness.resets import digest
 from harness.scenario.model import NetworkSpec, Position, Scenario, Step
 from harness.simboot import plan_sim_boots
 
@@ -92,14 +91,14 @@ def boot_key(scenario: Scenario) -> str:
     """What the scenario's first reset boots (harness.resets.BootKind, as far as the scenario says it)."""
     plan = plan_sim_boots(scenario.steps)
     ip = plan.boot_ip.get(0)
-    return _digest({"device": scenario.device.model_dump(mode="json"),
+    return digest({"device": scenario.device.model_dump(mode="json"),
                     "sims": [sim.model_dump(mode="json") for sim in plan.boot_sims.get(0, ())],
                     "ip": ip[1] if ip else None, "fresh": bool(scenario.steps) and scenario.steps[0].kind == "reset"})
 
 
 def prefix_key(scenario: Scenario, length: int) -> str:
     steps = [step.model_dump(mode="json", exclude={"line"}) for step in scenario.steps[:length]]
-    return _digest({"boot": boot_key(scenario), "steps": steps})
+    return digest({"boot": boot_key(scenario), "steps": steps})
 
 
 def plan_prefixes(scenarios: Sequence[Scenario]) -> list[PrefixPlan | None]:
@@ -138,7 +137,3 @@ def order_items(items: Sequence[T], scenarios: Sequence[Scenario], plans: Sequen
 
 def describe(steps: Iterable[Step]) -> str:
     return "; ".join(f"line {step.line}: {step.summary()}" for step in steps)
-
-
-def _digest(data: object) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]

@@ -38,6 +38,11 @@ if TYPE_CHECKING:  # pragma: no cover
 SNAPSHOT_PREFIX = "harness-"
 
 
+def digest(data: object) -> str:
+    """A short stable name for JSON-able `data`: snapshot names (boot kinds here, prefixes in harness.prefix)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class BootKind:
     """What a cold boot fixes and a snapshot load cannot change."""
@@ -51,7 +56,7 @@ class BootKind:
     def digest(self) -> str:
         data = {"firmware": self.firmware, "profile": self.profile, "slots": self.slots,
                 "sims": [sim.model_dump(mode="json") for sim in self.sims], "http_proxy": self.http_proxy}
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+        return digest(data)
 
     def snapshot_name(self) -> str:
         return f"{SNAPSHOT_PREFIX}factory-{self.digest()}"
