@@ -46,6 +46,11 @@ def pytest_harness_run_scenario(item, scenario, device):
                                  capture_output=True, text=True)
         raise DeviceUnreplaceable(f"device {serial}", f"its emulator process {pid} is gone; it could not "
                                   f"be replaced: restart exited {restart.returncode}: {restart.stderr.strip()}")
+    # the healthy worker's scenarios wait for the kill (bounded): on a loaded machine it could
+    # otherwise finish them all before the other worker even starts, and nothing would be handed over
+    waited_until = time.monotonic() + 20
+    while "dies" not in scenario.name and not (HERE / "killed").exists() and time.monotonic() < waited_until:
+        time.sleep(0.05)
     _log(event="run", id=str(scenario.id), serial=serial, worker=os.environ["PYTEST_XDIST_WORKER"])
     if "dies" in scenario.name and not (HERE / "killed").exists():
         (HERE / "killed").write_text(serial)
