@@ -23,9 +23,9 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from emulators.virtual import reverse, shellv2
-from emulators.virtual.adbauth import DeviceAuthenticator
 from emulators.virtual.device import DeviceError, ShellIO, VirtualDevice
 from emulators.virtual.shell.files import write_denied
 from emulators.virtual.sync import SyncServer
@@ -40,6 +40,9 @@ from emulators.virtual.transport import (
     TransportError,
     device_banner,
 )
+
+if TYPE_CHECKING:
+    from emulators.virtual.adbauth import DeviceAuthenticator
 
 log = logging.getLogger(__name__)
 
@@ -595,7 +598,13 @@ class Adbd:
         self._listener: socket.socket | None = None
         self._connections: set[_Connection] = set()
         self._lock = threading.Lock()
-        self._auth = DeviceAuthenticator(device)
+        self._auth: DeviceAuthenticator | None = None
+        if device.config.adb_secure:
+            # imported only here: `cryptography` is a sixth of a device's start-up, and an insecure
+            # device (the emulator default, ro.adb.secure=0) never verifies a key
+            from emulators.virtual.adbauth import DeviceAuthenticator
+
+            self._auth = DeviceAuthenticator(device)
 
     def start(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -635,7 +644,7 @@ class Adbd:
                              props.get("ro.product.device"))
 
     def authenticator(self) -> DeviceAuthenticator | None:
-        return self._auth if self.device.config.adb_secure else None
+        return self._auth
 
     def _drop_all(self) -> None:
         with self._lock:

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from emulators.virtual import display
 from emulators.virtual.ui import input as ui_input
 from emulators.virtual.ui.hierarchy import dump_xml, window_roots
-from emulators.virtual.ui.render import render_jpeg
 from emulators.virtual.ui.selector import (
     SelectorError,
     UiSelector,
@@ -419,6 +418,9 @@ class U2Service:
         return dump_xml(self.device, bool(compressed), int(max_depth or 50))
 
     def take_screenshot(self, scale: float = 1.0, quality: int = 80) -> str:
+        # imported here: PIL is loaded only by a server that is asked for a screenshot
+        from emulators.virtual.ui.render import render_jpeg
+
         return base64.b64encode(render_jpeg(self.device, float(scale), int(quality))).decode()
 
     def wake_up(self) -> None:

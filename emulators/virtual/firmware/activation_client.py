@@ -6,7 +6,6 @@ absolute URI, as proxy-aware Android apps send it; the proxy is what adds `X-For
 
 from __future__ import annotations
 
-import http.client
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,8 @@ def parse_proxy(setting: str | None) -> tuple[str, int] | None:
 
 def post_json(url: str, payload: dict[str, Any], proxy: tuple[str, int] | None,
               timeout: float = 10.0) -> dict[str, Any]:
+    import http.client  # here: a boot that never activates (most of a test suite's) does not load it
+
     parts = urlsplit(url)
     target = f"{parts.path or '/'}" if proxy is None else url
     host, port = proxy if proxy else (parts.hostname or "127.0.0.1", parts.port or 80)

@@ -30,15 +30,17 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from emulators.virtual.device import DeviceConfig, Firmware, Fix, RadioState
 from emulators.virtual.firmware import activation_client, connectivity, identity, location, telephony
-from emulators.virtual.firmware.activation_server import ActivationServer
 from emulators.virtual.firmware.policy import LOCKED, Policy, load_policy
 from emulators.virtual.firmware.timing import DELAY_TAG, Timing, TimingProfile, delay_message
 from emulators.virtual.firmware.timing import PROFILES as TIMING_PROFILES
 from emulators.virtual.ui.view import Screen
+
+if TYPE_CHECKING:
+    from emulators.virtual.firmware.activation_server import ActivationServer
 
 VERDICT_FILE = "/data/system/regionlock.json"
 WIFI_FILE = "/data/misc/wifi/connected.json"
@@ -453,6 +455,9 @@ class SystemFirmware(Firmware):
             return url
         with self.lock:
             if self._server is None:
+                # here, not at the top: only a device with no lab server (no `activation.url`) needs one
+                from emulators.virtual.firmware.activation_server import ActivationServer
+
                 self._server = ActivationServer(self.config.data_dir / "activation.sqlite").start()
                 self.device.log.i(self.activation_tag,
                                   f"started the in-process activation server at {self._server.url}")

@@ -15,12 +15,13 @@ from __future__ import annotations
 import signal
 import time
 from fractions import Fraction
-from typing import Any
-
-from PIL import Image, ImageDraw
+from typing import TYPE_CHECKING, Any
 
 from emulators.virtual.shell.context import Ctx, UsageError, command
 from emulators.virtual.shell.files import write_denied
+
+if TYPE_CHECKING:  # PIL is imported where a frame is drawn: a device that never records does not load it
+    from PIL import Image
 
 MAX_TIME_LIMIT = 180
 DEFAULT_BIT_RATE = 20_000_000
@@ -176,6 +177,8 @@ def _frame(image: Image.Image, size: tuple[int, int], bugreport: bool, number: i
     out = image if image.size == size else image.resize(size)
     if bugreport:
         out = out.copy() if out is image else out
+        from PIL import ImageDraw
+
         stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d} #{number}"
         ImageDraw.Draw(out).text((4, 4), stamp, fill=(255, 255, 255))
     return out
