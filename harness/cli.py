@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from harness.outcomes import EXIT_MEANING, ExitCode
 from harness.run_process import (
     RUN_MARK,
     Stopper,
+    beat,
     interrupt_with_parent,
     scratch_dir,
     stop_processes_of,
@@ -223,18 +224,19 @@ def _run_pytest(req: RunRequest, events: Path, log: Path) -> tuple[int, int]:
             proc = subprocess.Popen(pytest_argv(req, events), stdout=out, stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True,
                                     preexec_fn=interrupt_with_parent)  # noqa: PLW1509 -- only prctl
-            _watch(proc, events, stopper)
+            _watch(proc, events, stopper, lambda: beat(os.getpid()))
         return int(proc.returncode), stopper.signum
     finally:
         stop_processes_of(os.getpid())  # anything the run started that outlived pytest (an adb server)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _watch(proc: subprocess.Popen[bytes], events: Path, stopper: Stopper) -> None:
+def _watch(proc: subprocess.Popen[bytes], events: Path, stopper: Stopper, alive: Callable[[], None]) -> None:
     shown: set[str] = set()
     with _progress() as progress:
         task = progress.add_task("starting devices", total=None) if progress else None
         while proc.poll() is None:
+            alive()
             stopper.forward(proc)
             _show_progress(progress, task, events, shown)
             time.sleep(0.2)

@@ -7,6 +7,11 @@
 - Everything a run starts inherits `RUN_MARK=<CLI pid>` in its environment and its TMPDIR under
   `/tmp/harness-run-<pid>`, so what survives a SIGKILL (a daemonised adb server, a scratch dir) is
   found and removed by the next run (`sweep_stale_runs`), or by this run at its end.
+- A killed CLI's pytest still tears its devices down (it got SIGINT through PR_SET_PDEATHSIG), and
+  may take the grace period the CLI would have given it. The CLI touches a heartbeat in its scratch
+  dir while it watches pytest, so a later run (another CI job on the host) can tell when the owner
+  died and leaves its pytest that grace instead of killing it mid-teardown (a farm lease unreturned,
+  an emulator left running); what the run left is swept by a run after that.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 RUN_MARK = "HARNESS_RUN_OWNER"  # in the environment of everything a run starts: the CLI's pid
 GRACE_SECONDS = 60.0  # after SIGTERM/SIGINT, how long pytest may take to tear its devices down
+HEARTBEAT = ".owner-alive"  # in the scratch dir: its mtime is when the CLI was last seen alive
 
 
 def scratch_dir(owner: int) -> Path:
@@ -100,6 +106,28 @@ def stop_processes_of(owner: int) -> None:
             pass
 
 
+def beat(owner: int) -> None:
+    """The CLI is alive (called from its watch loop)."""
+    (scratch_dir(owner) / HEARTBEAT).touch()
+
+
+def _pytest_tearing_down(owner: int) -> bool:
+    """A dead owner's pytest still inside the grace period its CLI would have given it."""
+    try:
+        dead_for = time.time() - (scratch_dir(owner) / HEARTBEAT).stat().st_mtime
+    except OSError:
+        return False
+    return dead_for < GRACE_SECONDS and any(_is_pytest(pid) for pid in _processes_marked(owner))
+
+
+def _is_pytest(pid: int) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"pytest" in argv[1:3]  # `python -m pytest ...`, as the CLI starts it
+
+
 def _alive_harness(pid: int) -> bool:
     try:
         return b"harness" in Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -111,10 +139,10 @@ def sweep_stale_runs() -> None:
     """What a killed run (SIGKILL: no chance to clean) left: its scratch dir and its processes."""
     for scratch in scratch_dir(0).parent.glob("harness-run-*"):
         owner = scratch.name.removeprefix("harness-run-")
-        if owner.isdigit() and not _alive_harness(int(owner)):
+        if owner.isdigit() and not _alive_harness(int(owner)) and not _pytest_tearing_down(int(owner)):
             stop_processes_of(int(owner))
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-__all__ = ["GRACE_SECONDS", "RUN_MARK", "Stopper", "interrupt_with_parent", "scratch_dir", "stop_processes_of",
+__all__ = ["GRACE_SECONDS", "RUN_MARK", "Stopper", "beat", "interrupt_with_parent", "scratch_dir", "stop_processes_of",
            "sweep_stale_runs"]

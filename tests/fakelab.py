@@ -4,6 +4,7 @@
 implements the plugin's `pytest_harness_run_scenario` hook and decides by the scenario's name:
 "wrong" -> a wrong verdict (inside an Evidence step, as the real runner does), "dies" -> the device
 went offline, "roaming" -> the device cannot, "hangs" -> never returns, "slow" -> takes two seconds.
+$FAKELAB_TEARDOWN_SECONDS makes the lab's teardown take that long.
 Every run is logged to $FAKELAB_LOG, so tests see what ran where.
 """
 
@@ -13,7 +14,7 @@ import json
 from pathlib import Path
 
 FAKELAB = '''
-import json, os
+import json, os, time
 from harness.backends.base import DeviceHandle
 
 def _log(**event):
@@ -32,6 +33,10 @@ class FakeLab:
     def teardown(self):
         if self.provisioned:
             self.provisioned = False
+            slow = float(os.environ.get("FAKELAB_TEARDOWN_SECONDS", "0"))
+            if slow:  # a lab that takes its time to give its devices back (a farm returning leases)
+                _log(event="teardown-start", pid=os.getpid())
+                time.sleep(slow)
             _log(event="teardown", pid=os.getpid())
     def facts(self, handle):
         return {"model": "Fake Phone", "firmware.version": "1.0"}

@@ -41,13 +41,15 @@ def env(workspace: Path) -> dict[str, str]:
             "FAKELAB_LOG": str(workspace / "fakelab.jsonl")}
 
 
-def harness(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HARNESS, *args], cwd=workspace, env=env(workspace), capture_output=True, text=True,
+def harness(workspace: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*HARNESS, *args], cwd=workspace, env={**env(workspace), **(extra_env or {})},
+                          capture_output=True, text=True,
                           timeout=120, check=False)
 
 
-def start(workspace: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*HARNESS, "run", *args], cwd=workspace, env=env(workspace), text=True,
+def start(workspace: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([*HARNESS, "run", *args], cwd=workspace, env={**env(workspace), **(extra_env or {})},
+                            text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -106,18 +108,28 @@ def test_sigterm_stops_pytest_and_its_devices_and_prints_what_finished(workspace
     assert not Path(tempfile.gettempdir(), f"harness-run-{proc.pid}").exists()
 
 
-def test_what_a_sigkilled_run_leaves_the_next_run_cleans_up(workspace: Path) -> None:
+def test_what_a_sigkilled_run_leaves_the_next_run_cleans_up_after_its_teardown(workspace: Path) -> None:
     write_lab(workspace, {"hangs": ("Hangs", "smoke")}, folder="sig")
-    proc = start(workspace, "sig")
+    # a private TMPDIR: runs of other tests sweep the shared one, and would clean up before we look
+    tmp = workspace / "tmp"
+    tmp.mkdir()
+    own = {"TMPDIR": str(tmp)}
+    proc = start(workspace, "sig", extra_env={**own, "FAKELAB_TEARDOWN_SECONDS": "2"})
     wait_until(lambda: events(workspace / "fakelab.jsonl", "run"), timeout=60, message="the scenario to start")
+    orphan = events(workspace / "fakelab.jsonl", "provision")[0]["pid"]  # the run's pytest
     leftover = subprocess.Popen(["sleep", "300"], env={**env(workspace), "HARNESS_RUN_OWNER": str(proc.pid)})
     proc.kill()
     proc.wait(timeout=10)
     # pytest learns of its parent's death (PDEATHSIG) and tears the devices down
-    wait_until(lambda: events(workspace / "fakelab.jsonl", "teardown"), timeout=60, message="teardown")
-    scratch = Path(tempfile.gettempdir(), f"harness-run-{proc.pid}")
+    wait_until(lambda: events(workspace / "fakelab.jsonl", "teardown-start"), timeout=60, message="teardown")
+    # a run started meanwhile (another CI job) leaves that teardown its grace instead of killing it
+    assert harness(workspace, "run", "-m", "smoke", "scenarios", extra_env=own).returncode == 1
+    wait_until(lambda: any(e["pid"] == orphan for e in events(workspace / "fakelab.jsonl", "teardown")),
+               timeout=30, message="the killed run's pytest to finish its teardown")
+    wait_until(lambda: not Path(f"/proc/{orphan}").exists(), timeout=30, message="the killed run's pytest to end")
+    scratch = tmp / f"harness-run-{proc.pid}"
     assert scratch.exists() and leftover.poll() is None  # SIGKILL: nobody cleaned up yet
-    assert harness(workspace, "run", "-m", "smoke", "scenarios").returncode == 1
+    assert harness(workspace, "run", "-m", "smoke", "scenarios", extra_env=own).returncode == 1
     assert not scratch.exists()
     assert leftover.wait(timeout=10) == -signal.SIGKILL
 
