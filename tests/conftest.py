@@ -22,9 +22,11 @@ LONGEST_FIRST = (
     "integration/test_farm_faults.py",  # one farm, one test (27-55 s)
     "integration/test_farm.py",  # one unit (one farm): ~1 min on its worker
     "integration/test_lab_faults.py",  # one unit too
+    "integration/test_snapshot_resets.py",  # one unit (one lab): ~37 s; collected last, it was the suite's tail
     "integration/test_runner.py::test_realistic_timing_is_waited_on_not_slept_through",
     "integration/test_firmware.py::test_realistic_timing_first_activation_in_havana_locks",
     "e2e/test_cli.py::test_run_reports_a_wrong_expectation_with_evidence",
+    "integration/test_exitproxy.py",  # one unit (one lab): ~14 s
     "e2e/test_norvik_catalogue.py::test_smoke_scenarios_pass_on_the_norvik_family",
     "e2e/test_repro.py::test_repro_run_says_which_builds_reproduce",
     "e2e/test_report.py::test_the_second_report_carries_the_first_runs_history",
@@ -42,6 +44,7 @@ LONGEST_FIRST = (
     "integration/test_firmware.py::test_first_activation_elsewhere_does_not_lock",
     "integration/test_firmware.py::test_offline_through_setup_then_first_online_in_havana_locks",
     "integration/test_plugin.py::test_allure_results_group_by_territory_and_keep_history_ids_stable",
+    "integration/test_device_userland.py",  # one unit (one lab): ~9 s
     "integration/test_scenario_timeout.py::test_a_stopped_device_times_out_as_a_lab_error_with_evidence",
     "integration/test_hostile_shell.py::test_hostile_commands_stay_inside_and_leave_nothing_running",
     "e2e/test_cli.py::test_run_selects_with_k_and_m",
