@@ -9,4 +9,10 @@ scripts/setup.sh
 # Integration tests mostly wait on devices (about 1 CPU-minute in 6), so 6 workers fit 2 cores.
 # tests/conftest.py schedules them: longest first, one test per unit to whichever worker is free, a
 # module that shares one lab (a module fixture) on one worker.
+# Bytecode caching on, whatever the machine's default (this one sets PYTHONDONTWRITEBYTECODE=1):
+# the suite starts ~260 emulators and ~80 pytest runs, and without a cache each one compiles every
+# module it imports again, and each pytest run re-rewrites the asserts of every test module and of
+# the harness (a pytest plugin's package is rewritten too): ~20 CPU-s per suite. __pycache__ is
+# ignored by git.
+unset PYTHONDONTWRITEBYTECODE
 exec .venv/bin/python -m pytest tests -p pytester -n "${TEST_WORKERS:-6}" -q "$@"
