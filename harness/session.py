@@ -660,18 +660,24 @@ class DeviceSession:
     # --- helpers --------------------------------------------------------------------------------
     def _wait(self, condition: Callable[[], bool], timeout: float, what: str,
               interval: float = 0.2) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise DeviceError(self.serial, f"timed out after {timeout:.0f}s waiting for {what}")
-            time.sleep(interval)
+        if not poll(condition, timeout, interval):
+            raise DeviceError(self.serial, f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+FIRST_PAUSE = 0.02  # s: the first pause of a poll; an emulator's adbd restart or boot flag takes tens of ms
 
 
 def poll(condition: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
-    """The first truthy value of `condition()` within `timeout`, else its last (falsy) value."""
+    """The first truthy value of `condition()` within `timeout`, else its last (falsy) value.
+
+    The pauses start at FIRST_PAUSE and double up to `interval`: an event that comes within tens of
+    milliseconds (an emulator's) is seen then, not a whole interval later, and a long wait (a real
+    device's seconds) costs a handful more reads than a fixed interval would."""
     deadline = time.monotonic() + timeout
+    pause = min(FIRST_PAUSE, interval)
     while True:
         value = condition()
         if value or time.monotonic() >= deadline:
             return value
-        time.sleep(interval)
+        time.sleep(pause)
+        pause = min(pause * 2, interval)

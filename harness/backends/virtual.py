@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -55,6 +54,7 @@ from harness.backends.exitproxy import ExitProxyPool
 from harness.errors import DeviceUnreplaceable, ServiceDown
 from harness.resets import IdentityReport
 from harness.scenario.model import SimSpec
+from harness.session import poll
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.session import DeviceSession
@@ -171,14 +171,10 @@ def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise BackendError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    result = poll(condition, timeout, interval)
+    if not result:
+        raise BackendError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return result
 
 
 def _tail(path: Path, lines: int = 15) -> str:
