@@ -10,7 +10,7 @@ it (`avd snapshot save harness-prefix-<key>`); the others load it instead of run
 a new identity as after any reset (harness.resets), and go on from there. The plan is a pure
 function of the collected scenarios, so it is the same in every xdist worker; `order_items` puts the
 scenarios of one boot kind, then of one prefix, next to each other (groups in the order the first
-of them was collected), so xdist's load scheduling sends them to the same worker in the main.
+of them was collected), and harness.scheduling keeps them on one xdist worker where it can.
 
 A scenario's result never depends on what ran before it on that device: a prefix snapshot only
 exists on the instance that ran that prefix (a restart forgets it), and a restore puts back both
@@ -117,6 +117,12 @@ def plan_prefixes(scenarios: Sequence[Scenario]) -> list[PrefixPlan | None]:
     return plans
 
 
+def affinity_key(scenario: Scenario, plan: PrefixPlan | None) -> tuple[str, str]:
+    """(boot kind, prefix group): what a device keeps between scenarios, so what keeps them together
+    (here in the collection order, in harness.scheduling on the xdist workers)."""
+    return boot_key(scenario), plan.key if plan else ""
+
+
 T = TypeVar("T")
 
 
@@ -127,8 +133,8 @@ def order_items(items: Sequence[T], scenarios: Sequence[Scenario], plans: Sequen
     kind_seen: dict[str, int] = {}
     keys = []
     for index, (scenario, plan) in enumerate(zip(scenarios, plans, strict=True)):
-        kind = boot_key(scenario)
-        group = (kind, plan.key if plan else "")
+        group = affinity_key(scenario, plan)
+        kind = group[0]
         kind_seen.setdefault(kind, index)
         first_seen.setdefault(group, index)
         keys.append((kind_seen[kind], first_seen[group], index))

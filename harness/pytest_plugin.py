@@ -629,6 +629,16 @@ class ControllerHooks:
         if line:
             self.state.config.pluginmanager.getplugin("terminalreporter").write_line(line, yellow=True)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """`--dist load` (what `-n N` means) keeps each boot kind on the workers that booted it
+        (harness.scheduling); the other modes stay xdist's own."""
+        if config.getvalue("dist") != "load":
+            return None
+        from harness.scheduling import AffinityScheduling
+
+        return AffinityScheduling(config, log)
+
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[retire.HANDS_BACK_KEY] = retire.can_hand_back(self.state.config)
         if self.state.pool is not None:
@@ -657,14 +667,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The prefix plan (harness.prefix), made once at collection and the same in every xdist worker:
     each scenario's shared prefix, and scenarios of one boot kind and one prefix next to each other."""
     slots = [i for i, item in enumerate(items) if isinstance(item, ScenarioItem)]
-    if not slots or config.getoption("no_snapshot_resets", False):
+    if not slots:
         return
-    from harness.prefix import order_items, plan_prefixes
+    from harness.prefix import order_items
+    from harness.scheduling import prefix_plans
 
     scenario_items = [items[i] for i in slots]
     scenarios = [item.scenario for item in scenario_items]  # type: ignore[attr-defined]
-    sharing = not config.getoption("no_prefix_sharing", False)
-    plans = plan_prefixes(scenarios) if sharing else [None] * len(scenarios)
+    plans = prefix_plans(config, scenarios)  # the controller's scheduler makes the same (harness.scheduling)
+    if plans is None:
+        return
     for item, plan in zip(scenario_items, plans, strict=True):
         item.prefix = plan  # type: ignore[attr-defined]
     for slot, item in zip(slots, order_items(scenario_items, scenarios, plans), strict=True):
