@@ -15,8 +15,9 @@ which would lease the same dead device. So a retiring worker does not die. Inste
   rerun (as pytest-rerunfailures does), shuts the worker down and prints one line naming the device
   and why. The worker then ends cleanly with an empty queue: no crash report, no replacement.
 
-Only the `load` and `worksteal` schedulers can take items back; with the others (loadscope,
-loadfile, loadgroup) nothing is skipped and the worker's scenarios error at once as before.
+Only the `load` and `worksteal` schedulers can take items back (`load` is the harness's kind-affine
+AffinityScheduling, harness.scheduling, which puts them back in its pool); with the others
+(loadscope, loadfile, loadgroup) nothing is skipped and the worker's scenarios error at once as before.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 RETIRED = "harness.retired"  # user property of the report that retires its worker: the reason
-HANDS_BACK = ("load", "worksteal")  # xdist schedulers that implement mark_test_pending
+HANDS_BACK = ("load", "worksteal")  # --dist modes whose scheduler implements mark_test_pending
 HANDS_BACK_KEY = "harness_hands_back"  # workerinput: the controller's can_hand_back()
 
 

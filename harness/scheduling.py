@@ -160,7 +160,8 @@ def prefix_plans(config: pytest.Config, scenarios: Sequence[Scenario]) -> list[P
 
 def affinity_keys(config: pytest.Config, collection: Sequence[str]) -> list[Affinity | None]:
     """Per node id of the workers' collection: its affinity, from the scenario files themselves."""
-    found = [_scenario(config.rootpath, nodeid) for nodeid in collection]
+    files: dict[str, dict[str, Scenario]] = {}
+    found = [_scenario(config, files, nodeid) for nodeid in collection]
     scenarios = [scenario for scenario in found if scenario is not None]
     plans = prefix_plans(config, scenarios) if scenarios else None
     if plans is None:
@@ -171,23 +172,29 @@ def affinity_keys(config: pytest.Config, collection: Sequence[str]) -> list[Affi
     return [next(keys) if scenario is not None else None for scenario in found]
 
 
-_LOADED: dict[Path, dict[str, Scenario]] = {}
-
-
-def _scenario(root: Path, nodeid: str) -> Scenario | None:
+def _scenario(config: pytest.Config, files: dict[str, dict[str, Scenario]], nodeid: str) -> Scenario | None:
     """The scenario behind a `file.yaml::id` node id (as harness.pytest_plugin names its items)."""
     file, sep, name = nodeid.partition("::")
     if not sep or not file.endswith((".yaml", ".yml")):
         return None
-    path = root / file
-    if path not in _LOADED:
-        from harness.scenario.loader import load_file
+    if file not in files:
+        files[file] = _load(config, file)
+    return files[file].get(name)
 
-        try:
-            _LOADED[path] = {str(scenario.id): scenario for scenario in load_file(path)}
-        except Exception:  # noqa: BLE001 -- the workers report a file that does not load; no key
-            _LOADED[path] = {}
-    return _LOADED[path].get(name)
+
+def _load(config: pytest.Config, file: str) -> dict[str, Scenario]:
+    """A node id's file is relative to the rootdir, or for a file outside it to a path given on the
+    command line (pytest's own rule); a file that does not load has no keys (the workers report it)."""
+    from harness.scenario.loader import load_file
+
+    given = (Path(config.invocation_params.dir, arg.split("::")[0]) for arg in config.args)
+    for base in (config.rootpath, *(path if path.is_dir() else path.parent for path in given)):
+        if (base / file).is_file():
+            try:
+                return {str(scenario.id): scenario for scenario in load_file(base / file)}
+            except Exception:  # noqa: BLE001 -- a placement hint only: the run goes on without it
+                return {}
+    return {}
 
 
 # --------------------------------------------------------------------------------------------

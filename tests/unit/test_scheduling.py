@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from harness.scheduling import Affinity, AffinityScheduling, Placement, affinity_keys
@@ -170,6 +171,11 @@ class FakeConfig:
     rootpath: Path
     workers: int = 2
     options: dict[str, Any] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def invocation_params(self) -> Any:
+        return SimpleNamespace(dir=self.rootpath)
 
     def getvalue(self, name: str) -> Any:
         return [f"{self.workers}*popen"] if name == "tx" else None
@@ -216,6 +222,15 @@ def test_the_controller_plans_from_the_scenario_files_as_the_workers_do(tmp_path
     assert off == [None] * len(ids)
     unshared = affinity_keys(FakeConfig(tmp_path, options={"no_prefix_sharing": True}), ids)  # type: ignore[arg-type]
     assert [key.group for key in unshared if key] == [""] * len(ids)
+
+
+def test_a_file_outside_the_rootdir_is_found_through_the_path_given_on_the_command_line(tmp_path: Path) -> None:
+    ids = write(tmp_path)
+    (tmp_path / "root").mkdir()
+    config = FakeConfig(tmp_path / "root", args=["../scenarios"])
+    keys = affinity_keys(config, [nodeid.removeprefix("scenarios/") for nodeid in ids])  # type: ignore[arg-type]
+    assert keys == affinity_keys(FakeConfig(tmp_path), ids)  # type: ignore[arg-type]
+    assert None not in keys
 
 
 def test_each_worker_gets_one_kind_two_at_a_time_and_shuts_down_when_the_pool_is_empty(tmp_path: Path) -> None:
