@@ -629,16 +629,6 @@ class ControllerHooks:
         if line:
             self.state.config.pluginmanager.getplugin("terminalreporter").write_line(line, yellow=True)
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        """`--dist load` (what `-n N` means) keeps each boot kind on the workers that booted it
-        (harness.scheduling); the other modes stay xdist's own."""
-        if config.getvalue("dist") != "load":
-            return None
-        from harness.scheduling import AffinityScheduling
-
-        return AffinityScheduling(config, log)
-
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[retire.HANDS_BACK_KEY] = retire.can_hand_back(self.state.config)
         if self.state.pool is not None:
@@ -656,6 +646,22 @@ class ControllerHooks:
         if returned:  # the worker may have restarted it with a new data dir
             pool.update(DeviceHandle.from_dict(returned))
         pool.release(node.gateway.id)
+
+
+# --------------------------------------------------------------------------------------------
+# Scheduling (xdist controller)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(optionalhook=True)  # a module-level impl: registered before any conftest, whose own wins
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist load` (what `-n N` means) keeps each boot kind on the workers that booted it
+    (harness.scheduling); the other modes stay xdist's own."""
+    if config.getvalue("dist") != "load":
+        return None
+    from harness.scheduling import AffinityScheduling
+
+    return AffinityScheduling(config, log)
 
 
 # --------------------------------------------------------------------------------------------
