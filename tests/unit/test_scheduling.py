@@ -178,7 +178,7 @@ class FakeConfig:
         return SimpleNamespace(dir=self.rootpath)
 
     def getvalue(self, name: str) -> Any:
-        return [f"{self.workers}*popen"] if name == "tx" else None
+        return [f"{self.workers}*popen"] if name == "tx" else self.options.get(name)
 
     def getoption(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
@@ -268,3 +268,12 @@ def test_without_scenarios_it_is_xdists_load_scheduling(tmp_path: Path) -> None:
     sched, (gw0, gw1) = make(tmp_path, ids)
     assert sched.placement is None
     assert gw0.sent == [0, 1] and gw1.sent == [2, 3]  # its first chunks
+
+
+def test_the_plugin_schedules_dist_load_by_affinity_and_leaves_the_other_modes_to_xdist(tmp_path: Path) -> None:
+    from harness.pytest_plugin import pytest_xdist_make_scheduler
+
+    assert isinstance(pytest_xdist_make_scheduler(FakeConfig(tmp_path, options={"dist": "load"}), None),  # type: ignore[arg-type]
+                      AffinityScheduling)
+    for dist in ("worksteal", "loadscope", "loadfile", "loadgroup", "each"):
+        assert pytest_xdist_make_scheduler(FakeConfig(tmp_path, options={"dist": dist}), None) is None  # type: ignore[arg-type]
