@@ -105,12 +105,16 @@ class Placement(Generic[W]):
         kind = mine.kind if mine.kind in by_kind else self._next_kind(worker, by_kind)
         assert kind is not None
         index = self._in_kind(worker, mine if mine.kind == kind else Holding(), kind, by_kind[kind])
-        group = self.keys[index].group  # type: ignore[union-attr]  # a kind's items all have a key
+        group = self._group(index)
         if mine.kind != kind:
             mine.kind, mine.groups = kind, set()
         mine.groups.add(group)
         mine.last = group
         return index
+
+    def _group(self, index: int) -> str:
+        key = self.keys[index]
+        return key.group if key is not None else ""
 
     def _holders(self, worker: W, kind: str) -> list[Holding]:
         return [h for w, h in self.holdings.items() if w != worker and h.kind == kind]
@@ -126,7 +130,7 @@ class Placement(Generic[W]):
     def _in_kind(self, worker: W, mine: Holding, kind: str, items: list[int]) -> int:
         groups: dict[str, list[int]] = {}
         for index in items:
-            groups.setdefault(self.keys[index].group, []).append(index)  # type: ignore[union-attr]
+            groups.setdefault(self._group(index), []).append(index)
         if mine.last and mine.last in groups:
             return groups[mine.last][0]
         for group, members in groups.items():
@@ -137,8 +141,8 @@ class Placement(Generic[W]):
         for group, members in groups.items():
             if not group or group not in taken:
                 return members[0]
-        holders = {group: sum(group in h.groups for h in others) for group in groups}
-        return max(groups.values(), key=lambda members: len(members) / (1 + holders[self.keys[members[0]].group]))[0]  # type: ignore[union-attr]
+        share = {group: len(members) / (1 + sum(group in h.groups for h in others)) for group, members in groups.items()}
+        return groups[max(share, key=lambda group: share[group])][0]
 
 
 # --------------------------------------------------------------------------------------------
