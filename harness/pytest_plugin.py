@@ -20,6 +20,9 @@ Theory of operation
   process provisions one device lazily, at the first scenario item, so a run without scenarios (the
   unit tests) never starts an emulator. Whoever provisions tears down, at session end, at exit and on
   SIGTERM (see the backends).
+- Scheduling: under xdist `--dist load` (what `-n N` means) the controller places scenarios on
+  workers by boot kind and shared prefix (harness.scheduling), from the same prefix plan the
+  workers' collection makes; the other `--dist` modes, and a conftest's own scheduler, are left alone.
 - Outcomes: a wrong lock decision (`ProductDefect`) is a test FAILURE, Allure "failed". Anything else
   that stops a scenario (`InfrastructureError`, or a bug in the harness) is reported as an ERROR by
   pytest and "broken" by Allure: the product was never judged. `CapabilityMissing` skips with its
