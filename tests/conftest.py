@@ -36,6 +36,7 @@ LONGEST_FIRST = (
     "integration/test_norvik_firmware.py::test_realistic_timing_madrid_is_allowed",
     "e2e/test_shard.py::test_shards_partition_the_selection_and_durations_balance_them",
     "e2e/test_prefix_verdicts.py",
+    "e2e/test_scheduling.py",  # two `harness run -n 2` at once: ~15 s
     "integration/test_retire.py::test_a_worker_whose_device_cannot_be_replaced_hands_its_scenarios_to_the_other",
     "e2e/test_norvik_catalogue.py::test_a_defect_variant_is_caught_on_the_norvik_family",
     "unit/test_hostile_scenarios.py::test_fuzz_generated_documents",
