@@ -69,7 +69,7 @@ def reset_hows(results: Path) -> list[str]:
     return hows
 
 
-def test_kind_affinity_halves_the_cold_boots_of_plain_load_with_the_same_verdicts(tmp_path: Path) -> None:
+def test_kind_affinity_needs_fewer_cold_boots_than_plain_load_with_the_same_verdicts(tmp_path: Path) -> None:
     write(tmp_path / "affine" / "scenarios")
     write(tmp_path / "load" / "scenarios")
     (tmp_path / "load" / "scenarios" / "conftest.py").write_text(PLAIN_LOAD)
