@@ -31,13 +31,17 @@ class Avd:
     config: dict[str, str] = field(default_factory=dict)  # config.ini
 
 
+def emulator_home() -> Path:
+    """`$ANDROID_EMULATOR_HOME`, else `~/.android`."""
+    home = os.environ.get("ANDROID_EMULATOR_HOME")
+    return Path(home) if home else Path(os.environ.get("HOME") or Path.home()) / ".android"
+
+
 def avd_home() -> Path:
     """`$ANDROID_AVD_HOME`, else `$ANDROID_EMULATOR_HOME/avd`, else `~/.android/avd`."""
     if os.environ.get("ANDROID_AVD_HOME"):
         return Path(os.environ["ANDROID_AVD_HOME"])
-    if os.environ.get("ANDROID_EMULATOR_HOME"):
-        return Path(os.environ["ANDROID_EMULATOR_HOME"]) / "avd"
-    return Path(os.environ.get("HOME") or Path.home()) / ".android" / "avd"
+    return emulator_home() / "avd"
 
 
 def parse_ini(text: str) -> dict[str, str]:

@@ -59,3 +59,35 @@ def test_timing_is_seeded() -> None:
 def test_unknown_timing() -> None:
     with pytest.raises(UnknownTiming):
         Timing("slow")
+
+
+class _Repeating(random.Random):
+    """Draws the same digits for the first IMEI of every instance: a collision the lab must not get."""
+
+    def __init__(self) -> None:
+        super().__init__(7)
+        self.fixed = 6
+
+    def randrange(self, *args: int, **kwargs: int) -> int:  # type: ignore[override]
+        if self.fixed:
+            self.fixed -= 1
+            return 5
+        return super().randrange(*args, **kwargs)
+
+
+def test_instances_of_one_home_never_share_an_imei(tmp_path: Path) -> None:
+    profile = identity.profile_named("")
+    registry = tmp_path / "home" / identity.IMEI_REGISTRY
+    first = identity.load_identity(tmp_path / "a.json", profile, 1, registry, rng=_Repeating())
+    second = identity.load_identity(tmp_path / "b.json", profile, 1, registry, rng=_Repeating())
+    assert first.imeis[0][8:14] == "555555"  # both drew it first; the second drew again
+    assert second.imeis[0] != first.imeis[0] and identity.luhn_valid(second.imeis[0])
+    renewed = identity.renew_identity(tmp_path / "a.json", profile, 2, registry)
+    assert not {*renewed.imeis} & {first.imeis[0], second.imeis[0]}
+    assert sorted(registry.read_text().split()) == sorted([*first.imeis, *second.imeis, *renewed.imeis])
+
+
+def test_a_home_that_cannot_hold_the_registry_still_gives_an_identity(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    got = identity.load_identity(tmp_path / "a.json", identity.profile_named(""), 1, tmp_path / "file" / "registry")
+    assert identity.luhn_valid(got.imeis[0])

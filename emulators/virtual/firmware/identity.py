@@ -3,14 +3,27 @@
 IMEIs and the serial are hardware facts: they are generated once per instance and kept in the
 instance folder *outside* /data, so a factory reset keeps them (and the server-side lock keyed by
 IMEI still finds the device).
+
+An IMEI has only six digits of its own after the model's TAC, so random draws for a lab's few
+hundred identities (every cold boot and `identity new`) would share one now and then (~2 % for 200),
+and the lab's activation server, which keys verdicts by IMEI, would answer the second phone with the
+first one's verdict: a wrong verdict made by the lab. Two phones never share an IMEI, so the instances
+of one emulator home (one lab) record what they were given (`IMEI_REGISTRY`) and never draw one twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from emulators.virtual.avd import emulator_home
+
+IMEI_REGISTRY = "virtual-emulator-imeis.txt"  # in the emulator home: one IMEI a line, every one given
 
 
 @dataclass(frozen=True)
@@ -92,15 +105,48 @@ class Identity:
     serial: str
 
 
-def load_identity(path: Path, profile: DeviceProfile, slots: int) -> Identity:
-    """The instance's IMEIs (at least `slots`) and serial, created on first use and kept in `path`."""
+@contextmanager
+def _registry(path: Path) -> Iterator[set[str] | None]:
+    """The IMEIs given so far in this home, held under a lock while new ones are drawn and added;
+    None when the home cannot hold the registry (read-only): draws are then only random."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="ascii")  # noqa: SIM115 -- held across the yield
+    except OSError:
+        yield None
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # instances of a lab boot at once
+        handle.seek(0)
+        given = set(handle.read().split())
+        before = set(given)
+        yield given
+        handle.write("".join(f"{imei}\n" for imei in sorted(given - before)))
+
+
+def _draw_unique(tac: str, rng: random.Random, given: set[str] | None) -> str:
+    for _ in range(1000):
+        imei = make_imei(tac, rng)
+        if given is None or imei not in given:
+            if given is not None:
+                given.add(imei)
+            return imei
+    raise RuntimeError(f"no unused IMEI left for TAC {tac} in {IMEI_REGISTRY} after 1000 draws")
+
+
+def load_identity(path: Path, profile: DeviceProfile, slots: int, registry: Path | None = None,
+                  rng: random.Random | None = None) -> Identity:
+    """The instance's IMEIs (at least `slots`) and serial, created on first use and kept in `path`;
+    new IMEIs are never one that `registry` (default: the emulator home's, which a lab's instances share) says was given before."""
     data = json.loads(path.read_text()) if path.exists() else {}
-    rng = random.SystemRandom()
+    rng = rng or random.SystemRandom()
     imeis = list(data.get("imeis", []))
     serial = data.get("serial") or "EMULATOR" + "".join(rng.choice("0123456789ABCDEF") for _ in range(8))
     changed = not path.exists()
-    while len(imeis) < slots:
-        imeis.append(make_imei(profile.tac, rng))
+    if len(imeis) < slots:
+        with _registry(registry or emulator_home() / IMEI_REGISTRY) as given:
+            while len(imeis) < slots:
+                imeis.append(_draw_unique(profile.tac, rng, given))
         changed = True
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,10 +154,10 @@ def load_identity(path: Path, profile: DeviceProfile, slots: int) -> Identity:
     return Identity(tuple(imeis[:slots]), serial)
 
 
-def renew_identity(path: Path, profile: DeviceProfile, slots: int) -> Identity:
+def renew_identity(path: Path, profile: DeviceProfile, slots: int, registry: Path | None = None) -> Identity:
     """New IMEIs and serial for the instance (the virtual emulator's `identity new`), kept in `path`."""
     path.unlink(missing_ok=True)
-    return load_identity(path, profile, slots)
+    return load_identity(path, profile, slots, registry)
 
 
 def dumpsys_iphonesubinfo(identity: Identity) -> str:
