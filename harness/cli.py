@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,19 +224,19 @@ def _run_pytest(req: RunRequest, events: Path, log: Path) -> tuple[int, int]:
             proc = subprocess.Popen(pytest_argv(req, events), stdout=out, stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True,
                                     preexec_fn=interrupt_with_parent)  # noqa: PLW1509 -- only prctl
-            _watch(proc, events, stopper, lambda: beat(os.getpid()))
+            _watch(proc, events, stopper)
         return int(proc.returncode), stopper.signum
     finally:
         stop_processes_of(os.getpid())  # anything the run started that outlived pytest (an adb server)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _watch(proc: subprocess.Popen[bytes], events: Path, stopper: Stopper, alive: Callable[[], None]) -> None:
+def _watch(proc: subprocess.Popen[bytes], events: Path, stopper: Stopper) -> None:
     shown: set[str] = set()
     with _progress() as progress:
         task = progress.add_task("starting devices", total=None) if progress else None
         while proc.poll() is None:
-            alive()
+            beat(os.getpid())  # a later run's sweep reads when this CLI was last alive
             stopper.forward(proc)
             _show_progress(progress, task, events, shown)
             time.sleep(0.2)

@@ -125,11 +125,12 @@ def _registry(path: Path) -> Iterator[set[str] | None]:
 
 
 def _draw_unique(tac: str, rng: random.Random, given: set[str] | None) -> str:
+    if given is None:
+        return make_imei(tac, rng)
     for _ in range(1000):
         imei = make_imei(tac, rng)
-        if given is None or imei not in given:
-            if given is not None:
-                given.add(imei)
+        if imei not in given:
+            given.add(imei)
             return imei
     raise RuntimeError(f"no unused IMEI left for TAC {tac} in {IMEI_REGISTRY} after 1000 draws")
 
@@ -137,7 +138,8 @@ def _draw_unique(tac: str, rng: random.Random, given: set[str] | None) -> str:
 def load_identity(path: Path, profile: DeviceProfile, slots: int, registry: Path | None = None,
                   rng: random.Random | None = None) -> Identity:
     """The instance's IMEIs (at least `slots`) and serial, created on first use and kept in `path`;
-    new IMEIs are never one that `registry` (default: the emulator home's, which a lab's instances share) says was given before."""
+    a new IMEI is never one that `registry` (default: the emulator home's, which a lab's instances
+    share) says was given before."""
     data = json.loads(path.read_text()) if path.exists() else {}
     rng = rng or random.SystemRandom()
     imeis = list(data.get("imeis", []))
