@@ -55,6 +55,11 @@ def pytest_harness_run_scenario(item, scenario, device):
     if "dies" in scenario.name and not (HERE / "killed").exists():
         (HERE / "killed").write_text(serial)
         os.kill(pid, signal.SIGKILL)
+        # SIGKILL is delivered asynchronously: until the process is really gone the next scenario's
+        # health check could still see it running and use the dead device
+        waited_until = time.monotonic() + 10
+        while health.process_state(pid) not in (None, "Z", "X") and time.monotonic() < waited_until:
+            time.sleep(0.01)
         _log(event="kill", serial=serial)
         raise DeviceError(serial, "adb: device offline")
     time.sleep(0.3)
