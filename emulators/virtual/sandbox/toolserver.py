@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emulators.virtual.device import VirtualDevice
+from emulators.virtual.shell import system_server
 from emulators.virtual.shell.context import COMMANDS, Caller, Ctx, Signals, UsageError
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,10 @@ class ToolServer:
         if fn is None:
             stderr(f"/system/bin/sh: {args[0]}: inaccessible or not found\n".encode())
             return 127
+        refused = system_server.refusal(args, self.device.booted.is_set())
+        if refused is not None:  # a system service asked for before the boot published it
+            _quietly(stderr, refused[0])
+            return refused[1]
         try:
             return fn(ctx)
         except UsageError as error:
