@@ -318,7 +318,8 @@ def backend_options(config: pytest.Config) -> BackendOptions:
                           farm=config.getoption("farm"), redis_url=config.getoption("redis_url"),
                           farm_select=tuple(config.getoption("farm_select") or ()),
                           quarantine_after=config.getoption("quarantine_after"),
-                          lease_wait=config.getoption("lease_wait"))
+                          lease_wait=config.getoption("lease_wait"),
+                          await_boot=False)  # the runner waits where a scenario needs a booted device
 
 
 def backend_spec(config: pytest.Config) -> str:

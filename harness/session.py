@@ -490,9 +490,9 @@ class DeviceSession:
     # --- lifecycle ----------------------------------------------------------------------------
     def wait_boot_completed(self, timeout: float = 120.0) -> None:
         """Boot is done when sys.boot_completed=1 and the boot animation has stopped (if any)."""
-        self._wait(self._boot_completed, timeout, "sys.boot_completed=1")
+        self._wait(self.boot_completed, timeout, "sys.boot_completed=1")
 
-    def _boot_completed(self) -> bool:
+    def boot_completed(self) -> bool:
         try:
             props = self.getprops()
         except DeviceError:

@@ -155,6 +155,10 @@ class BackendOptions:
     farm_select: tuple[str, ...] = ()
     quarantine_after: int = 3
     lease_wait: float = 600.0
+    # False: `provision` may return devices that answer adb but are still in their first boot, for a
+    # caller that waits where it needs a booted device (the scenario runner); a reset replaces that
+    # instance anyway, so nobody waits for a boot twice. Backends that find running devices ignore it.
+    await_boot: bool = True
 
     def exit_proxy(self, country: str) -> str | None:
         return dict(self.exit_proxies).get(country.upper())

@@ -59,6 +59,7 @@ from harness.session import poll
 if TYPE_CHECKING:  # pragma: no cover
     from harness.session import DeviceSession
 
+ONLINE_LINE = "Console listening on port"  # printed once console and adbd listen, before the boot ends
 READY_LINE = "Boot completed"
 BOOT_TIMEOUT = 90.0
 RESERVED_CONSOLE_PORTS = range(5554, 5586)
@@ -236,20 +237,25 @@ class EmulatorProcess:
         self.proc = spawn(emulator_argv(handle), self.log, emulator_env(handle))
         (self.data_dir / "emulator.pid").write_text(str(self.proc.pid))
 
-    def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> None:
-        wait_for(self._ready_line, timeout, f"{self.handle.serial} to print {READY_LINE!r}")
-        adb = adb_client(self.handle)
-        if not wait_for_listed(adb, self.handle.serial, 5.0):
+    def wait_online(self, timeout: float = BOOT_TIMEOUT) -> None:
+        """Its console and adbd listen and the adb server lists it; its boot may still be running."""
+        wait_for(lambda: self._logged(ONLINE_LINE), timeout, f"{self.handle.serial} to print {ONLINE_LINE!r}")
+        if not wait_for_listed(adb_client(self.handle), self.handle.serial, 5.0):
             announce_emulator(self.handle.adb_server_port, int(self.handle.console_port or 0) + 1)
+
+    def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> None:
+        self.wait_online(timeout)
+        wait_for(lambda: self._logged(READY_LINE), timeout, f"{self.handle.serial} to print {READY_LINE!r}")
+        adb = adb_client(self.handle)
         wait_for(lambda: _boot_completed(adb, self.handle.serial), timeout,
                  f"{self.handle.serial} to report sys.boot_completed=1 over adb")
 
-    def _ready_line(self) -> bool:
+    def _logged(self, line: str) -> bool:
         if self.proc.poll() is not None:
             raise BackendError(f"virtual emulator {self.handle.serial} exited with {self.proc.returncode} "
                                f"during boot; last log lines ({self.log}):\n{_tail(self.log)}")
         try:
-            return READY_LINE in self.log.read_text(errors="replace")
+            return line in self.log.read_text(errors="replace")
         except OSError:
             return False
 
@@ -346,8 +352,10 @@ class VirtualBackend:
             started = [EmulatorProcess(h) for h in handles]
             for emu in started:
                 self._emulators[emu.handle.serial] = emu
+            # without await_boot the first boots go on while the workers start: a scenario's first
+            # reset replaces that instance anyway, and the runner waits for it where it needs it
             with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
-                list(pool.map(lambda e: e.wait_ready(), started))
+                list(pool.map(lambda e: e.wait_ready() if self.options.await_boot else e.wait_online(), started))
             return handles
         except BaseException:
             self.teardown()

@@ -199,11 +199,14 @@ class ScenarioRunner:
     def run(self) -> Outcome:
         started = time.monotonic()
         try:
-            self._begin()
-            budget = scenario_deadline(self.scenario, self.profile.notice)
+            checked = self._begin()
+            budget = scenario_deadline(self.scenario, self.profile.notice) if checked else float("inf")
             restored = self._restore_prefix()
             for step in self.scenario.steps[len(self.done):]:
                 self._run_step(step)
+                if not checked:  # the reset booted the device the scenario runs on: check it now
+                    self._check_needs()
+                    budget, checked = scenario_deadline(self.scenario, self.profile.notice), True
                 if not restored and self.prefix is not None and len(self.done) == self.prefix.length:
                     self._save_prefix(self.prefix)
                 if time.monotonic() - started > budget:
@@ -219,13 +222,26 @@ class ScenarioRunner:
             self.outcome.duration = time.monotonic() - started
         return self.outcome
 
-    def _begin(self) -> None:
+    def _begin(self) -> bool:
+        """Ready the run; False when what the scenario needs is checked after its reset instead.
+
+        A lab may hand over a device still in its first boot (provisioning does not wait for a boot
+        that the first reset replaces anyway). Only its properties and shell answer then, not the
+        package manager a profile match asks, so a scenario that starts with a reset chooses its
+        profile, and checks its needs, on the device the reset boots; any other waits for the boot.
+        """
         starts_fresh = bool(self.scenario.steps) and self.scenario.steps[0].kind == "reset"
+        if not self.session.boot_completed():
+            if starts_fresh:
+                self.mark = LogMark(0, 0)
+                return False
+            self.session.wait_boot_completed()
         # a new device comes first: its whole log is ours (and reading the old one's costs a call)
         self.mark = LogMark(0, 0) if starts_fresh else self.session.log_mark()
         self.choice = self.profiles.choose(self.session)
         self._record_facts()
         self._check_needs()
+        return True
 
     @property
     def profile(self) -> FirmwareProfile:

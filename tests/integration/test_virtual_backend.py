@@ -83,3 +83,49 @@ def test_each_xdist_worker_drives_its_own_virtual_emulator(pytester: pytest.Pyte
     assert len({w for w, _ in pairs}) == len({s for _, s in pairs}) == len(pairs), pairs
     assert {model for _, _, model in rows} == {"Redmi Note 9"}
     assert os.path.exists(log)
+
+
+FIRST_BOOT = 4.0  # s, every boot of these devices (timing.boot_seconds): long enough to see who waits
+
+
+def run_one(pytester: pytest.Pytester, lab: Path, steps: str) -> dict[str, str]:
+    """One scenario on a freshly provisioned device; each emulator instance's log, by generation."""
+    scenarios = pytester.path / "scenarios"
+    scenarios.mkdir(exist_ok=True)
+    (scenarios / "one.yaml").write_text(f"scenario: one\nsteps:\n{steps}")
+    result = pytester.runpytest_subprocess("scenarios", "--harness-workdir", str(lab), "-p", "no:cacheprovider",
+                                           "--device-prop", f"timing.boot_seconds={FIRST_BOOT}")
+    result.assert_outcomes(passed=1)
+    return {log.name.split("-g")[1].removesuffix(".log"): log.read_text() for log in lab.glob("dev-*-g*.log")}
+
+
+def test_a_run_does_not_wait_for_a_first_boot_that_its_first_reset_replaces(pytester: pytest.Pytester) -> None:
+    logs = run_one(pytester, pytester.path / "lab", "  - reset\n  - activate\n  - expect: unlocked\n")
+    assert sorted(logs) == ["0", "1"]
+    assert "Boot completed" not in logs["0"], "the provisioned instance was waited for, then replaced"
+    assert "Boot completed" in logs["1"]
+
+
+def test_a_scenario_without_a_reset_waits_for_the_first_boot(pytester: pytest.Pytester) -> None:
+    # the profile match asks the package manager, which answers only once the boot is done
+    logs = run_one(pytester, pytester.path / "lab", "  - activate\n  - expect: unlocked\n")
+    assert sorted(logs) == ["0"] and "Boot completed" in logs["0"]
+
+
+def test_without_await_boot_a_device_is_handed_over_in_its_boot_with_only_the_shell_up(tmp_path: Path) -> None:
+    backend = VirtualBackend(BackendOptions(work_dir=tmp_path / "lab", await_boot=False,
+                                            extra_props=(("timing.boot_seconds", str(FIRST_BOOT)),)))
+    try:
+        (handle,) = backend.provision(1)
+        device = adb_client(handle).device(handle.serial)
+        # as on a real device: properties and the shell answer at once, system services at the boot's end
+        assert device.getprop("sys.boot_completed") == "" and device.getprop("ro.product.model")
+        assert backend.facts(handle)["model"] == device.getprop("ro.product.model")
+        early = device.shell2("pm list packages")
+        assert (early.returncode, early.output) == (20, "cmd: Can't find service: package\n")
+        assert device.shell("dumpsys location").strip() == "Can't find service: location"
+        session = backend.device_ops(handle).current_session()
+        session.wait_boot_completed(timeout=30)
+        assert "package:android" in device.shell("pm list packages").split()
+    finally:
+        backend.teardown()
