@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))  # bench_emulator, emu_timing, also when imported from elsewhere
 
 from bench_emulator import raw_service
-from emu_timing import ENV_DIR, Delay, ScenarioSpan, read_allure, read_plugin_dir, unique
+from emu_timing import ENV_DIR, Delay, ScenarioSpan, cut_by_boots, read_allure, read_plugin_dir
 
 from harness.backends.base import BackendOptions
 from harness.backends.virtual import VirtualBackend
@@ -182,7 +182,7 @@ def run_suite(paths: list[str], devices: int, timing: str, config: str, options:
         load = sampler.stop()
         _, records = read_events(events)
         spans, attached = read_allure(allure) if allure.exists() else ([], [])
-        delays = unique([*attached, *read_plugin_dir(tmp / "emu")])
+        delays = cut_by_boots([*attached, *read_plugin_dir(tmp / "emu")])
         if keep is not None:
             (tmp / "pytest.out").write_text(proc.stdout + proc.stderr)
     if not records:  # pytest never ran a scenario: show why instead of a table of zeros

@@ -30,7 +30,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,20 @@ def _epoch(stamp: str, near: float) -> float:
 
 def unique(delays: Iterable[Delay]) -> list[Delay]:
     return sorted(set(delays), key=lambda d: (d.serial, d.start))
+
+
+def cut_by_boots(delays: Iterable[Delay]) -> list[Delay]:
+    """Each delay ends at the latest when its device boots again: a line is written as the delay
+    begins, so one whose process a later boot replaced (a first boot that the first reset stops,
+    harness.backends.base.BackendOptions.await_boot) would otherwise count in full."""
+    out: list[Delay] = []
+    ordered = unique(delays)
+    for i, delay in enumerate(ordered):
+        boots = (d.start for d in ordered[i + 1:] if d.serial == delay.serial and d.kind == "boot"
+                 and d.start > delay.start)
+        cut = min(boots, default=None)
+        out.append(replace(delay, seconds=cut - delay.start) if cut is not None and cut < delay.end else delay)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

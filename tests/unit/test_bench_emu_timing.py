@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from emu_timing import Delay, ScenarioSpan, StepSpan, parse_lines, unique
+from emu_timing import Delay, ScenarioSpan, StepSpan, cut_by_boots, parse_lines, unique
 
 from emulators.virtual.firmware.timing import DELAY_TAG, delay_message
 
@@ -39,6 +39,14 @@ def test_a_line_read_twice_counts_once_per_device() -> None:
     text = line("11-26 12:00:01.250", "boot", 20.599)
     twice = [*parse_lines("a", text, NOON), *parse_lines("a", text, NOON), *parse_lines("b", text, NOON)]
     assert len(unique(twice)) == 2
+
+
+def test_a_boot_that_a_later_boot_of_the_same_device_replaced_counts_until_then() -> None:
+    first = Delay("a", NOON, "boot", 20.0)  # a first boot the first reset stopped 2 s in
+    screen = Delay("a", NOON + 30, "screen", 1.0)  # over before the next boot: whole
+    delays = [first, Delay("a", NOON + 2, "boot", 20.0), screen, Delay("b", NOON + 1, "boot", 20.0)]
+    assert cut_by_boots(delays) == [Delay("a", NOON, "boot", 2.0), Delay("a", NOON + 2, "boot", 20.0), screen,
+                                    Delay("b", NOON + 1, "boot", 20.0)]
 
 
 def test_a_step_gets_only_the_part_of_a_delay_inside_it() -> None:
