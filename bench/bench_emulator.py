@@ -48,6 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.backends.base import ADB_SERVER_ENV
 from tests.support import OutputCollector, adb_path, free_console_port, free_port
 
 READY_MARKER = "Boot completed in"
@@ -102,7 +103,7 @@ class Server:
 @contextmanager
 def private_adb_server(home: Path) -> Iterator[Server]:
     port = free_port()
-    env = {**os.environ, "HOME": str(home), "ANDROID_EMULATOR_HOME": str(home / ".android"),
+    env = {**os.environ, **ADB_SERVER_ENV, "HOME": str(home), "ANDROID_EMULATOR_HOME": str(home / ".android"),
            "ANDROID_AVD_HOME": str(home / ".android" / "avd"), "ANDROID_ADB_SERVER_PORT": str(port)}
     env.pop("ANDROID_SERIAL", None)
     (home / ".android" / "avd").mkdir(parents=True, exist_ok=True)

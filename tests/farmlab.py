@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.backends.base import ADB_SERVER_ENV
 from tests.support import (
     REPO_ROOT,
     VENV_BIN,
@@ -154,7 +155,7 @@ def start_farm(root: Path, hosts: int, per_host: int, name: str = "lab", boot_ti
     taken: set[int] = set()
     for _ in range(hosts):
         adb_port = free_port()
-        env = {**os.environ, "HOME": str(home), "ANDROID_EMULATOR_HOME": str(home),
+        env = {**os.environ, **ADB_SERVER_ENV, "HOME": str(home), "ANDROID_EMULATOR_HOME": str(home),
                "ANDROID_ADB_SERVER_PORT": str(adb_port)}
         subprocess.run([adb_path(), "-P", str(adb_port), "start-server"], env=env, check=True,
                        capture_output=True, timeout=30)

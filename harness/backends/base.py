@@ -79,6 +79,13 @@ BUILD_FACT_PROPS = {"model": "ro.product.model", "manufacturer": "ro.product.man
                     "fingerprint": "ro.build.fingerprint", "firmware.version": "ro.build.version.incremental"}
 
 
+# The environment of every adb server the harness starts. Those servers serve emulators over TCP; with
+# libusb, adb's default USB backend on Linux, a server that has no udev hotplug events (a container, a
+# CI runner) waits 3 s at every start for a USB scan that never reports done. adb's own Linux USB
+# backend (ADB_LIBUSB=0) starts the server in milliseconds.
+ADB_SERVER_ENV = {"ADB_LIBUSB": "0"}
+
+
 def adb_client(handle: DeviceHandle, timeout: float = 10.0) -> Any:
     """A client of the handle's adb server that never starts a server itself: adbutils' own runs
     `adb start-server` on a refused connect, which starts one on the default port 5037."""
@@ -157,7 +164,9 @@ class BackendOptions:
     lease_wait: float = 600.0
     # False: `provision` may return devices that answer adb but are still in their first boot, for a
     # caller that waits where it needs a booted device (the scenario runner); a reset replaces that
-    # instance anyway, so nobody waits for a boot twice. Backends that find running devices ignore it.
+    # instance anyway, so nobody waits for a boot twice. The virtual backend honours it; `adb` and
+    # `farm` find devices running, and `sdk` still waits for its fuller readiness (package manager,
+    # focused window, an ANR dialog dismissed), which the runner's boot wait does not check.
     await_boot: bool = True
 
     def exit_proxy(self, country: str) -> str | None:

@@ -50,6 +50,7 @@ import adbutils
 
 from harness.backends import health
 from harness.backends.base import (
+    ADB_SERVER_ENV,
     BackendError,
     BackendOptions,
     DeviceHandle,
@@ -583,7 +584,7 @@ class SdkBackend:
         while port == DEFAULT_ADB_PORT:
             port = free_port()
         home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port), "HOME": str(home)}
+        env = {**os.environ, **ADB_SERVER_ENV, "ANDROID_ADB_SERVER_PORT": str(port), "HOME": str(home)}
         result = subprocess.run([str(sdk.adb), "-P", str(port), "start-server"], env=env, capture_output=True,
                                 text=True, timeout=60, check=False)
         if result.returncode != 0:

@@ -3,7 +3,8 @@
 Theory of operation
 -------------------
 Everything runs on ports the OS picks, so several runs (and several engineers) share a machine:
-- the adb server comes from the adbutils wheel, started with `adb -P P start-server`; emulators get
+- the adb server comes from the adbutils wheel, started with `adb -P P start-server` (and
+  ADB_SERVER_ENV: without it a container's server waits 3 s for a USB scan); emulators get
   `ANDROID_ADB_SERVER_PORT=P` so they announce themselves to it (and we announce them ourselves
   with `host:emulator:<adb port>` if they have not after boot, as the SDK emulator would);
 - console ports are free even ports N with N+1 free, outside 5554-5585 so no adb server's default
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.backends import health
 from harness.backends.base import (
+    ADB_SERVER_ENV,
     BackendError,
     BackendOptions,
     DeviceHandle,
@@ -501,7 +503,7 @@ def activation_argv(work_dir: Path, port: int) -> list[str]:
 def start_adb_server(port: int) -> None:
     import adbutils
 
-    env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port)}
+    env = {**os.environ, **ADB_SERVER_ENV, "ANDROID_ADB_SERVER_PORT": str(port)}
     result = subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], env=env,
                             capture_output=True, text=True, timeout=30, check=False)
     if result.returncode != 0:

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from harness.backends.base import ADB_SERVER_ENV
 from tests.farmlab import FarmLab, start_farm
 from tests.redis_server import redis_server
 from tests.support import (
@@ -113,7 +114,7 @@ class AdbServer:
 def adb_server(virtual_home: VirtualHome) -> Iterator[AdbServer]:
     """One private adb server per xdist worker, on an OS-chosen port; killed at the end."""
     port = free_port()
-    env = {**os.environ, **virtual_home.env(), "ANDROID_ADB_SERVER_PORT": str(port)}
+    env = {**os.environ, **ADB_SERVER_ENV, **virtual_home.env(), "ANDROID_ADB_SERVER_PORT": str(port)}
     env.pop("ANDROID_SERIAL", None)
     server = AdbServer(port, env)
     started = server.adb("start-server", timeout=60)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from harness.backends.base import ADB_SERVER_ENV
 from tests.support import (
     REPO_ROOT,
     OutputCollector,
@@ -108,7 +109,7 @@ class Lab:
         home = root / "home"
         (home / ".android" / "avd").mkdir(parents=True)
         self.port = free_port()
-        self.env = {**os.environ, "HOME": str(home), "ANDROID_EMULATOR_HOME": str(home / ".android"),
+        self.env = {**os.environ, **ADB_SERVER_ENV, "HOME": str(home), "ANDROID_EMULATOR_HOME": str(home / ".android"),
                     "ANDROID_AVD_HOME": str(home / ".android" / "avd"),
                     "ANDROID_ADB_SERVER_PORT": str(self.port)}
         self.env.pop("ANDROID_SERIAL", None)
