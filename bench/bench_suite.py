@@ -51,6 +51,7 @@ sys.path.insert(0, str(BENCH))  # bench_emulator, emu_timing, also when imported
 
 from bench_emulator import raw_service
 from emu_timing import ENV_DIR, Delay, ScenarioSpan, cut_by_boots, read_allure, read_plugin_dir
+from own_time import Interval, Split, covered, read_calls, split
 
 from harness.backends.base import BackendOptions
 from harness.backends.virtual import VirtualBackend
@@ -71,6 +72,8 @@ class StepSample:
     kind: str
     wall: float
     device: float  # seconds of device-imposed delay inside the step
+    # own time split from the harness's side (own_time.split): None when no calls were recorded
+    split: Split | None = None
 
     @property
     def own(self) -> float:
@@ -171,7 +174,7 @@ def run_suite(paths: list[str], devices: int, timing: str, config: str, options:
         events, allure = tmp / "events.jsonl", tmp / "allure"
         workers = ("-n", str(devices)) if devices > 1 else ()
         args = (*paths, *workers, "--backend", "virtual", "--device-prop", f"timing={timing}", *options,
-                "-p", "emu_timing", "-q")
+                "-p", "emu_timing", "-p", "own_time", "-q")
         env = {**os.environ, ENV_DIR: str(tmp / "emu"),
                "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")]))}
         sampler = LoadSampler()
@@ -183,6 +186,7 @@ def run_suite(paths: list[str], devices: int, timing: str, config: str, options:
         _, records = read_events(events)
         spans, attached = read_allure(allure) if allure.exists() else ([], [])
         delays = cut_by_boots([*attached, *read_plugin_dir(tmp / "emu")])
+        calls = read_calls(tmp / "emu")
         if keep is not None:
             (tmp / "pytest.out").write_text(proc.stdout + proc.stderr)
     if not records:  # pytest never ran a scenario: show why instead of a table of zeros
@@ -195,23 +199,30 @@ def run_suite(paths: list[str], devices: int, timing: str, config: str, options:
     for d in delays:
         count, seconds = run.delays.get(d.kind, (0, 0.0))
         run.delays[d.kind] = (count + 1, seconds + d.seconds)
-    run.steps, run.unplaced_delays = place(spans, delays)
+    run.steps, run.unplaced_delays = place(spans, delays, calls)
     return run
 
 
-def place(spans: list[ScenarioSpan], delays: list[Delay]) -> tuple[list[StepSample], int]:
-    """Each step with the device-imposed seconds inside it; and how many delays fell in no step."""
+def place(spans: list[ScenarioSpan], delays: list[Delay],
+          calls: list[Interval] | None = None) -> tuple[list[StepSample], int]:
+    """Each step with the device-imposed seconds inside it (and, given the harness's recorded calls,
+    its own time split); and how many delays fell in no step."""
     by_serial: dict[str, list[Delay]] = {}
     for d in delays:
         by_serial.setdefault(d.serial, []).append(d)
+    calls_of: dict[str, list[Interval]] = {}
+    for c in calls or []:
+        calls_of.setdefault(c.serial, []).append(c)
     samples, placed = [], set()
     for span in spans:
         mine = by_serial.get(span.serial, [])
         for step in span.steps:
             inside = [d for d in mine if d.overlap(step.start, step.stop) > 0]
             placed.update(inside)
-            samples.append(StepSample(step.kind, step.stop - step.start,
-                                      sum(d.overlap(step.start, step.stop) for d in inside)))
+            spans_in = [(d.start, d.end) for d in inside]
+            recorded = [c for c in calls_of.get(span.serial, []) if c.end > step.start and c.start < step.stop]
+            samples.append(StepSample(step.kind, step.stop - step.start, covered(spans_in, step.start, step.stop),
+                                      split(step.start, step.stop, spans_in, recorded) if calls else None))
     return samples, len(set(delays) - placed)
 
 
@@ -280,10 +291,20 @@ def step_table(run: SuiteRun) -> list[dict[str, float | int | str]]:
     rows: list[dict[str, float | int | str]] = []
     for kind, samples in sorted(by_kind.items(), key=lambda kv: -sum(s.wall for s in kv[1])):
         own = sorted(s.own for s in samples)
-        rows.append({"kind": kind, "n": len(samples), "wall_p50": statistics.median(s.wall for s in samples),
-                     "device_p50": statistics.median(s.device for s in samples), "own_p50": statistics.median(own),
-                     "own_p95": own[min(len(own) - 1, max(0, round(0.95 * len(own)) - 1))],
-                     "own_mean": statistics.mean(own), "own_total": sum(own)})
+        row: dict[str, float | int | str] = {
+            "kind": kind, "n": len(samples), "wall_p50": statistics.median(s.wall for s in samples),
+            "device_p50": statistics.median(s.device for s in samples), "own_p50": statistics.median(own),
+            "own_p95": own[min(len(own) - 1, max(0, round(0.95 * len(own)) - 1))],
+            "own_mean": statistics.mean(own), "own_total": sum(own)}
+        splits = [s.split for s in samples if s.split is not None]
+        if splits:  # medians of each part (they need not add up to the own p50)
+            row.update(calls_p50=statistics.median(x.calls for x in splits),
+                       in_calls_p50=statistics.median(x.in_calls for x in splits),
+                       pauses_p50=statistics.median(max(0.0, x.waiting - s.device) for s, x in
+                                                    ((s, s.split) for s in samples if s.split is not None)),
+                       rest_p50=statistics.median(x.rest for x in splits),
+                       rest_mean=statistics.mean(x.rest for x in splits))
+        rows.append(row)
     return rows
 
 
@@ -298,6 +319,17 @@ def print_steps(run: SuiteRun, rtt: RoundTrips | None) -> None:
               f" {float(row['device_p50']) * 1000:>10.0f} {float(row['own_p50']) * 1000:>8.0f}"
               f" {float(row['own_p95']) * 1000:>8.0f} {float(row['own_mean']) * 1000:>8.0f}"
               f" {float(row['own_total']):>11.1f} {ratio:>8}")
+    rows = [row for row in step_table(run) if "calls_p50" in row]
+    if rows:
+        print("own time split (ms, p50 of each part): calls = device calls begun in the step; in calls = time"
+              " inside them; pauses = the harness's sleeps outside calls and device delays; rest = neither")
+        print(f"{'step':<14} {'calls':>6} {'in calls':>9} {'pauses':>8} {'rest p50':>9} {'rest mean':>9}"
+              f" {'rest/rtt':>8}")
+        for row in rows:
+            ratio = f"{float(row['rest_p50']) / rtt.session_s:>7.1f}x" if rtt else "-"
+            print(f"{row['kind']:<14} {float(row['calls_p50']):>6.0f} {float(row['in_calls_p50']) * 1000:>9.0f}"
+                  f" {float(row['pauses_p50']) * 1000:>8.0f} {float(row['rest_p50']) * 1000:>9.1f}"
+                  f" {float(row['rest_mean']) * 1000:>9.1f} {ratio:>8}")
     if rtt:
         print(f"rtt: one `shell true` through the harness's DeviceSession {rtt.session_s * 1000:.2f} ms"
               f" (protocol level {rtt.protocol_s * 1000:.2f} ms), median of {rtt.samples}")

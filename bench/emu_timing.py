@@ -157,7 +157,7 @@ def _attachments(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def read_plugin_dir(folder: Path) -> list[Delay]:
     """What the plugin wrote: one JSON line per read ({serial, at, text})."""
     delays: list[Delay] = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob("logcat-*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             delays += parse_lines(record["serial"], record["text"], record["at"])
@@ -214,5 +214,5 @@ def _read_session(folder: Path, session: Any) -> None:
 def _write(folder: Path, serial: str, text: str) -> None:
     import time
 
-    with open(folder / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
+    with open(folder / f"logcat-{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
         out.write(json.dumps({"serial": serial, "at": time.time(), "text": text}) + "\n")
