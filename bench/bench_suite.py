@@ -303,7 +303,9 @@ def step_table(run: SuiteRun) -> list[dict[str, float | int | str]]:
                        pauses_p50=statistics.median(max(0.0, x.waiting - s.device) for s, x in
                                                     ((s, s.split) for s in samples if s.split is not None)),
                        rest_p50=statistics.median(x.rest for x in splits),
-                       rest_mean=statistics.mean(x.rest for x in splits))
+                       rest_mean=statistics.mean(x.rest for x in splits),
+                       # own time outside pauses, per device call: what the harness adds to each call
+                       per_call_p50=statistics.median((x.in_calls + x.rest) / max(1, x.calls) for x in splits))
         rows.append(row)
     return rows
 
@@ -323,13 +325,16 @@ def print_steps(run: SuiteRun, rtt: RoundTrips | None) -> None:
     if rows:
         print("own time split (ms, p50 of each part): calls = device calls begun in the step; in calls = time"
               " inside them; pauses = the harness's sleeps outside calls and device delays; rest = neither")
+        print("per call = (in calls + rest) / calls: the step's own time outside pauses, per device call")
         print(f"{'step':<14} {'calls':>6} {'in calls':>9} {'pauses':>8} {'rest p50':>9} {'rest mean':>9}"
-              f" {'rest/rtt':>8}")
+              f" {'rest/rtt':>8} {'per call':>8} {'/rtt':>6}")
         for row in rows:
-            ratio = f"{float(row['rest_p50']) / rtt.session_s:>7.1f}x" if rtt else "-"
+            rest_ratio = f"{float(row['rest_p50']) / rtt.session_s:>7.1f}x" if rtt else "-"
+            call_ratio = f"{float(row['per_call_p50']) / rtt.session_s:>5.1f}x" if rtt else "-"
             print(f"{row['kind']:<14} {float(row['calls_p50']):>6.0f} {float(row['in_calls_p50']) * 1000:>9.0f}"
                   f" {float(row['pauses_p50']) * 1000:>8.0f} {float(row['rest_p50']) * 1000:>9.1f}"
-                  f" {float(row['rest_mean']) * 1000:>9.1f} {ratio:>8}")
+                  f" {float(row['rest_mean']) * 1000:>9.1f} {rest_ratio:>8}"
+                  f" {float(row['per_call_p50']) * 1000:>8.1f} {call_ratio:>6}")
     if rtt:
         print(f"rtt: one `shell true` through the harness's DeviceSession {rtt.session_s * 1000:.2f} ms"
               f" (protocol level {rtt.protocol_s * 1000:.2f} ms), median of {rtt.samples}")
