@@ -86,6 +86,7 @@ def test_each_xdist_worker_drives_its_own_virtual_emulator(pytester: pytest.Pyte
 
 
 FIRST_BOOT = 4.0  # s, every boot of these devices (timing.boot_seconds): long enough to see who waits
+HAVANA_STEPS = "  - location: Havana\n  - activate\n  - expect: locked\n"  # no unlocked settle to wait out
 
 
 def run_one(pytester: pytest.Pytester, lab: Path, steps: str) -> dict[str, str]:
@@ -100,7 +101,7 @@ def run_one(pytester: pytest.Pytester, lab: Path, steps: str) -> dict[str, str]:
 
 
 def test_a_run_does_not_wait_for_a_first_boot_that_its_first_reset_replaces(pytester: pytest.Pytester) -> None:
-    logs = run_one(pytester, pytester.path / "lab", "  - reset\n  - activate\n  - expect: unlocked\n")
+    logs = run_one(pytester, pytester.path / "lab", f"  - reset\n{HAVANA_STEPS}")
     assert sorted(logs) == ["0", "1"]
     assert "Boot completed" not in logs["0"], "the provisioned instance was waited for, then replaced"
     assert "Boot completed" in logs["1"]
@@ -108,7 +109,7 @@ def test_a_run_does_not_wait_for_a_first_boot_that_its_first_reset_replaces(pyte
 
 def test_a_scenario_without_a_reset_waits_for_the_first_boot(pytester: pytest.Pytester) -> None:
     # the profile match asks the package manager, which answers only once the boot is done
-    logs = run_one(pytester, pytester.path / "lab", "  - activate\n  - expect: unlocked\n")
+    logs = run_one(pytester, pytester.path / "lab", HAVANA_STEPS)
     assert sorted(logs) == ["0"] and "Boot completed" in logs["0"]
 
 
