@@ -663,3 +663,15 @@ def test_a_replaced_data_folder_gets_a_fresh_sandbox(sh: Harness) -> None:
     shutil.rmtree(sh.device.fs.host_path("/data"))
     sh.put("/data/local/tmp/f", b"restored\n")
     assert sh("cat /data/local/tmp/f").out == "restored\n"
+
+
+def test_system_services_answer_from_the_moment_boot_completed_reads_1(sh: Harness) -> None:
+    # a booting device: the shell and properties answer, the package manager is not up yet
+    sh.device.props.set("sys.boot_completed", "", notify=False)
+    sh.device.booted.clear()
+    assert (sh("pm list packages").status, sh("pm list packages").err) == (20, "cmd: Can't find service: package\n")
+    assert sh("dumpsys location").err == "Can't find service: location\n"
+    assert sh("getprop ro.product.device").out == "emu64x\n"
+    # whoever reads sys.boot_completed=1 finds them up, even before the device's own booted event
+    sh.device.props.set("sys.boot_completed", "1", notify=False)
+    assert sh("pm list packages").status == 0

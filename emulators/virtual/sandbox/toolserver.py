@@ -153,7 +153,9 @@ class ToolServer:
         if fn is None:
             stderr(f"/system/bin/sh: {args[0]}: inaccessible or not found\n".encode())
             return 127
-        refused = system_server.refusal(args, self.device.booted.is_set())
+        # the property, not the device's `booted` event: that is set just after it, and a caller
+        # that has read sys.boot_completed=1 must find the services up (on Android they come first)
+        refused = system_server.refusal(args, self.device.props.get("sys.boot_completed") == "1")
         if refused is not None:  # a system service asked for before the boot published it
             _quietly(stderr, refused[0])
             return refused[1]
