@@ -296,12 +296,12 @@ def step_table(run: SuiteRun) -> list[dict[str, float | int | str]]:
             "device_p50": statistics.median(s.device for s in samples), "own_p50": statistics.median(own),
             "own_p95": own[min(len(own) - 1, max(0, round(0.95 * len(own)) - 1))],
             "own_mean": statistics.mean(own), "own_total": sum(own)}
-        splits = [s.split for s in samples if s.split is not None]
+        split_samples = [(s, s.split) for s in samples if s.split is not None]
+        splits = [x for _, x in split_samples]
         if splits:  # medians of each part (they need not add up to the own p50)
             row.update(calls_p50=statistics.median(x.calls for x in splits),
                        in_calls_p50=statistics.median(x.in_calls for x in splits),
-                       pauses_p50=statistics.median(max(0.0, x.waiting - s.device) for s, x in
-                                                    ((s, s.split) for s in samples if s.split is not None)),
+                       pauses_p50=statistics.median(max(0.0, x.waiting - s.device) for s, x in split_samples),
                        rest_p50=statistics.median(x.rest for x in splits),
                        rest_mean=statistics.mean(x.rest for x in splits),
                        # own time outside pauses, per device call: what the harness adds to each call
@@ -315,13 +315,14 @@ def print_steps(run: SuiteRun, rtt: RoundTrips | None) -> None:
           " wait inside the step)")
     print(f"{'step':<14} {'n':>4} {'wall p50':>9} {'device p50':>10} {'own p50':>8} {'own p95':>8} {'own mean':>8}"
           f" {'own total s':>11} {'p50/rtt':>8}")
-    for row in step_table(run):
+    table = step_table(run)
+    for row in table:
         ratio = f"{float(row['own_p50']) / rtt.session_s:>7.1f}x" if rtt else "-"
         print(f"{row['kind']:<14} {row['n']:>4} {float(row['wall_p50']) * 1000:>9.0f}"
               f" {float(row['device_p50']) * 1000:>10.0f} {float(row['own_p50']) * 1000:>8.0f}"
               f" {float(row['own_p95']) * 1000:>8.0f} {float(row['own_mean']) * 1000:>8.0f}"
               f" {float(row['own_total']):>11.1f} {ratio:>8}")
-    rows = [row for row in step_table(run) if "calls_p50" in row]
+    rows = [row for row in table if "calls_p50" in row]
     if rows:
         print("own time split (ms, p50 of each part): calls = device calls begun in the step; in calls = time"
               " inside them; pauses = the harness's sleeps outside calls and device delays; rest = neither")

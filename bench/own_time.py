@@ -141,15 +141,7 @@ def _install() -> None:
     LowLatencyDevice.open_transport = timed_open  # type: ignore[method-assign]
     uiautomator2.core._http_request = _outer("u2", uiautomator2.core._http_request)
     ConsoleClient.command = _outer("console", ConsoleClient.command)  # type: ignore[method-assign]
-    sleep = time.sleep
-
-    def timed_sleep(seconds: float) -> None:
-        if getattr(_inside, "depth", 0) or not _on_main():
-            return sleep(seconds)
-        started = time.time()
-        sleep(seconds)
-        _recorded.append(("pause", started, time.time()))
-    time.sleep = timed_sleep
+    time.sleep = _outer("pause", time.sleep)  # a pause inside a call (adbutils' close) is the call's
 
 
 def pytest_configure(config: pytest.Config) -> None:
