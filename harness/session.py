@@ -365,6 +365,7 @@ class DeviceSession:
         self._is_root = False
         self._su: tuple[str, ...] | None = None  # the su form that answered uid 0, once probed
         self.unresponsive = False  # a call ran into its deadline (see _note_timeout)
+        self._seen_booted = False  # a device seen booted stays so but for a reboot, which waits it out
 
     def __repr__(self) -> str:
         return f"<DeviceSession|{self.serial}>"
@@ -491,6 +492,14 @@ class DeviceSession:
     def wait_boot_completed(self, timeout: float = 120.0) -> None:
         """Boot is done when sys.boot_completed=1 and the boot animation has stopped (if any)."""
         self._wait(self.boot_completed, timeout, "sys.boot_completed=1")
+        self._seen_booted = True
+
+    def may_be_booting(self) -> bool:
+        """Whether the device may still be in its first boot (a lab hands devices over booting,
+        BackendOptions.await_boot): one `getprop` until it has been seen booted, none after."""
+        if not self._seen_booted:
+            self._seen_booted = self.getprop("sys.boot_completed") == "1"
+        return not self._seen_booted
 
     def boot_completed(self) -> bool:
         # two named reads, not the whole listing: a listing of a few hundred properties costs ~5x one

@@ -231,7 +231,7 @@ class ScenarioRunner:
         profile, and checks its needs, on the device the reset boots; any other waits for the boot.
         """
         starts_fresh = bool(self.scenario.steps) and self.scenario.steps[0].kind == "reset"
-        if self.session.getprop("sys.boot_completed") != "1":  # one read per scenario: no more
+        if self.session.may_be_booting():
             if starts_fresh:
                 self.mark = LogMark(0, 0)
                 return False
